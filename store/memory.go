@@ -1,0 +1,79 @@
+package store
+
+import (
+	"context"
+	"slices"
+	"sync"
+)
+
+// Memory is a Store that keeps the session in memory: it survives reconnects
+// but not the end of the process. It is the client's default because it
+// needs no directory and costs no disk writes.
+type Memory struct {
+	mu     sync.Mutex
+	recs   map[Key][]byte
+	closed bool
+}
+
+// NewMemory returns an empty in-memory store.
+func NewMemory() *Memory { return &Memory{recs: make(map[Key][]byte)} }
+
+// Apply applies ops at once; the returned Commit is already complete.
+func (m *Memory) Apply(ops ...Op) *Commit {
+	if err := checkOps(ops); err != nil {
+		return failedCommit(err)
+	}
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if m.closed {
+		return failedCommit(ErrClosed)
+	}
+	for _, op := range ops {
+		if op.Delete {
+			delete(m.recs, op.Key)
+			continue
+		}
+		m.recs[op.Key] = slices.Clone(op.Value)
+	}
+	return doneCommit
+}
+
+// Put stores a copy of value under key.
+func (m *Memory) Put(ctx context.Context, key Key, value []byte) error {
+	return m.Apply(Op{Key: key, Value: value}).Wait(ctx)
+}
+
+// Delete removes key.
+func (m *Memory) Delete(ctx context.Context, key Key) error {
+	return m.Apply(Op{Key: key, Delete: true}).Wait(ctx)
+}
+
+// Load calls fn for every record in key order, with a copy of its value.
+func (m *Memory) Load(fn func(key Key, value []byte) error) error {
+	m.mu.Lock()
+	keys := make([]Key, 0, len(m.recs))
+	for k := range m.recs {
+		keys = append(keys, k)
+	}
+	vals := make([][]byte, len(keys))
+	slices.SortFunc(keys, compareKeys)
+	for i, k := range keys {
+		vals[i] = slices.Clone(m.recs[k])
+	}
+	m.mu.Unlock()
+	for i, k := range keys {
+		if err := fn(k, vals[i]); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// Close makes later changes fail with ErrClosed; the records stay readable
+// through Load.
+func (m *Memory) Close() error {
+	m.mu.Lock()
+	m.closed = true
+	m.mu.Unlock()
+	return nil
+}
