@@ -1,0 +1,145 @@
+package store
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"strings"
+	"sync"
+	"testing"
+)
+
+func TestFileReopenKeepsEverything(t *testing.T) {
+	ctx := context.Background()
+	dir := t.TempDir()
+	s, err := Open(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var want []record
+	for id := uint64(1); id <= 50; id++ {
+		if err := s.Put(ctx, Key{Outbound, id}, valueFor(id, 100)); err != nil {
+			t.Fatalf("Put: %v", err)
+		}
+	}
+	for id := uint64(1); id <= 50; id++ {
+		if id%3 == 0 {
+			if err := s.Delete(ctx, Key{Outbound, id}); err != nil {
+				t.Fatalf("Delete: %v", err)
+			}
+			continue
+		}
+		want = append(want, record{Key{Outbound, id}, string(valueFor(id, 100))})
+	}
+	// Changes applied but not waited for must be durable after Close too.
+	s.Apply(Op{Key: Key{Meta, MetaClientID}, Value: []byte("auto-42")})
+	want = append([]record{{Key{Meta, MetaClientID}, "auto-42"}}, want...)
+	if err := s.Close(); err != nil {
+		t.Fatalf("Close: %v", err)
+	}
+	for round := range 2 {
+		s := openFile(t, dir)
+		sameRecords(t, loadAll(t, s), want)
+		if st := s.Stats(); st.TornBytes != 0 || st.LiveRecords != len(want) {
+			t.Fatalf("round %d: stats after a clean reopen: %+v", round, st)
+		}
+		if err := s.Close(); err != nil {
+			t.Fatalf("Close: %v", err)
+		}
+	}
+}
+
+func TestFileConcurrentPutsShareFsyncs(t *testing.T) {
+	const writers, perWriter = 64, 40
+	ctx := context.Background()
+	dir := t.TempDir()
+	// A small compaction threshold makes compactions run among the writers.
+	s, err := Open(dir, WithCompaction(4<<10, 0.5))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var wg sync.WaitGroup
+	errs := make(chan error, writers)
+	for w := range writers {
+		wg.Go(func() {
+			for i := range perWriter {
+				id := uint64(w*perWriter + i)
+				if err := s.Put(ctx, Key{Outbound, id}, valueFor(id, 100)); err != nil {
+					errs <- err
+					return
+				}
+				if i%2 == 1 { // a QoS 1 lifecycle: half are acknowledged
+					if err := s.Delete(ctx, Key{Outbound, id}); err != nil {
+						errs <- err
+						return
+					}
+				}
+			}
+		})
+	}
+	// Loads run among the writers and must see consistent values, whether
+	// they come from the pending buffer, the buffer being written or the file.
+	wg.Go(func() {
+		for range 20 {
+			err := s.Load(func(k Key, v []byte) error {
+				if !bytes.Equal(v, valueFor(k.ID, 100)) {
+					return fmt.Errorf("key %v loaded %q", k, v)
+				}
+				return nil
+			})
+			if err != nil {
+				errs <- err
+				return
+			}
+		}
+	})
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		t.Fatal(err)
+	}
+	st := s.Stats()
+	if st.Ops != writers*perWriter*3/2 {
+		t.Fatalf("Stats.Ops = %d, want %d", st.Ops, writers*perWriter*3/2)
+	}
+	if st.Syncs >= st.Ops {
+		t.Fatalf("%d fsyncs for %d concurrent ops: group commit did not share any", st.Syncs, st.Ops)
+	}
+	if st.Compactions == 0 {
+		t.Fatalf("no compaction ran; stats %+v", st)
+	}
+	t.Logf("%d ops, %d fsyncs, %d compactions", st.Ops, st.Syncs, st.Compactions)
+	if err := s.Close(); err != nil {
+		t.Fatalf("Close: %v", err)
+	}
+
+	var want []record
+	for id := range uint64(writers * perWriter) {
+		if id%perWriter%2 == 0 {
+			want = append(want, record{Key{Outbound, id}, string(valueFor(id, 100))})
+		}
+	}
+	sameRecords(t, loadAll(t, openFile(t, dir)), want)
+}
+
+func TestFileWriteFailureStopsTheStore(t *testing.T) {
+	ctx := context.Background()
+	s := openFile(t, t.TempDir())
+	if err := s.Put(ctx, Key{Outbound, 1}, []byte("durable")); err != nil {
+		t.Fatal(err)
+	}
+	// Close the log under the committer, as a dying disk would fail it.
+	s.mu.Lock()
+	s.log.Close()
+	s.mu.Unlock()
+	err := s.Put(ctx, Key{Outbound, 2}, []byte("lost"))
+	if err == nil || !strings.Contains(err.Error(), "reopen") {
+		t.Fatalf("Put on a failed log returned %v, want an error saying to reopen", err)
+	}
+	if err2 := s.Put(ctx, Key{Outbound, 3}, []byte("refused")); err2 == nil || err2.Error() != err.Error() {
+		t.Fatalf("Put after a failure returned %v, want the first failure %v", err2, err)
+	}
+	if err := s.Close(); err == nil {
+		t.Fatal("Close after a write failure returned nil, want the failure")
+	}
+}

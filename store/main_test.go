@@ -1,0 +1,39 @@
+package store
+
+import (
+	"bufio"
+	"fmt"
+	"io"
+	"os"
+	"testing"
+
+	"go.uber.org/goleak"
+)
+
+// holdEnv names the session directory that the test binary, re-executed as a
+// helper process, opens and holds until its standard input closes.
+const holdEnv = "MQTTKIT_STORE_TEST_HOLD_DIR"
+
+func TestMain(m *testing.M) {
+	if dir := os.Getenv(holdEnv); dir != "" {
+		os.Exit(holdDir(dir))
+	}
+	goleak.VerifyTestMain(m)
+}
+
+// holdDir is the helper process: it opens dir, says "ready" on stdout, and
+// keeps the store open until stdin reaches EOF.
+func holdDir(dir string) int {
+	s, err := Open(dir)
+	if err != nil {
+		fmt.Println("open failed:", err)
+		return 1
+	}
+	fmt.Println("ready")
+	_, _ = io.Copy(io.Discard, bufio.NewReader(os.Stdin))
+	if err := s.Close(); err != nil {
+		fmt.Println("close failed:", err)
+		return 1
+	}
+	return 0
+}
