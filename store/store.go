@@ -3,6 +3,7 @@ package store
 import (
 	"context"
 	"errors"
+	"strconv"
 )
 
 // Kind separates the kinds of session state so that each can number its
@@ -26,6 +27,21 @@ const (
 	// identifier; the value is opaque to the store.
 	Subscription Kind = 4
 )
+
+// String names the kind, for errors and logs.
+func (k Kind) String() string {
+	switch k {
+	case Meta:
+		return "meta"
+	case Outbound:
+		return "outbound"
+	case InboundQoS2:
+		return "inbound-qos2"
+	case Subscription:
+		return "subscription"
+	}
+	return "kind(" + strconv.Itoa(int(k)) + ")"
+}
 
 // MetaClientID is the Meta ID under which the server-assigned client
 // identifier is kept, so that a restarted client resumes the same session.
