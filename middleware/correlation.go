@@ -42,7 +42,8 @@ func CorrelationIDFrom(ctx context.Context) (string, bool) {
 }
 
 // Propagate calls extract with the message's user properties before the
-// handler runs and hands the handler the context extract returns. It is the
+// handler runs and hands the handler the context extract returns (a nil
+// extract changes nothing). It is the
 // hook for trace propagation (W3C traceparent and the like) without a
 // dependency on a tracing library; with OpenTelemetry:
 //
@@ -52,6 +53,9 @@ func CorrelationIDFrom(ctx context.Context) (string, bool) {
 //	})
 func Propagate(extract func(ctx context.Context, c PropertyCarrier) context.Context) mqttkit.Middleware {
 	return func(next mqttkit.Handler) mqttkit.Handler {
+		if extract == nil {
+			return next
+		}
 		return mqttkit.HandlerFunc(func(ctx context.Context, m *mqttkit.Message) error {
 			return next.HandleMessage(extract(ctx, PropertyCarrier{&m.Properties}), m)
 		})

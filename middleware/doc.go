@@ -9,11 +9,11 @@
 // chain, outermost first:
 //
 //	h = mqttkit.Chain(h,
-//		middleware.Recoverer(logger),       // a panic becomes an error
-//		middleware.DeadLetter(pub, "dlq"),  // a final error is parked, the message acked
-//		middleware.Dedupe(store),           // a redelivered copy is skipped
-//		middleware.Retry(),                 // transient errors are retried in process
-//		middleware.Timeout(5*time.Second),  // every attempt gets a deadline
+//		middleware.Dedupe(store),          // a copy of a handled (or parked) message is skipped
+//		middleware.DeadLetter(pub, "dlq"), // a final error is parked, the message acked
+//		middleware.Retry(),                // transient errors are retried in process
+//		middleware.Timeout(5*time.Second), // every attempt gets a deadline
+//		middleware.Recoverer(logger),      // a panic becomes an error like any other
 //	)
 //
 // A value returned by Concurrency, RateLimit or Dedupe holds shared state:

@@ -37,10 +37,10 @@ func Example() {
 		return nil
 	})
 	h := mqttkit.Chain(process,
-		middleware.Recoverer(logger),
 		middleware.DeadLetter(printPublisher{}, "dlq/readings", middleware.DeadLetterLogger(logger)),
 		middleware.Retry(middleware.MaxAttempts(5), middleware.Backoff(10*time.Millisecond, time.Second)),
 		middleware.Timeout(5*time.Second),
+		middleware.Recoverer(logger),
 	)
 	// The client calls h for every message; nil means the message is acked.
 	err := h.HandleMessage(context.Background(), &mqttkit.Message{Topic: "readings/7", Payload: []byte("n/a")})

@@ -31,7 +31,9 @@ func (e *PanicError) Unwrap() error {
 
 // Recoverer turns a panic in the wrapped handler into a *PanicError and logs
 // it with the stack at level Error through logger (slog.Default() when nil).
-// Put it outermost, so it also catches panics in the other middleware.
+// Put it last in mqttkit.Chain, right around the handler, so that a panic is
+// an error like any other for the middleware outside it: retried, then
+// dead-lettered.
 func Recoverer(logger *slog.Logger) mqttkit.Middleware {
 	if logger == nil {
 		logger = slog.Default()

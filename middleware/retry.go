@@ -78,14 +78,14 @@ func MaxAttempts(n int) RetryOption {
 }
 
 // Backoff sets the wait before the second attempt (default 100ms) and the
-// most any wait can be (default 10s). The limit doubles after every attempt
-// up to max, and the actual wait is random between 0 and the limit ("full
+// most any wait can be (default 10s). The wait doubles after every attempt
+// up to limit, and the actual wait is random between 0 and the limit ("full
 // jitter"), so that members of a group that failed together do not retry in
 // lockstep.
-func Backoff(initial, max time.Duration) RetryOption {
+func Backoff(initial, limit time.Duration) RetryOption {
 	return func(c *retryConfig) {
 		c.initial = initial
-		c.max = max
+		c.max = limit
 	}
 }
 
