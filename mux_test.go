@@ -391,3 +391,6 @@ func ExampleMux() {
 	// other reading from d7: battery/level
 	// true
 }
+
+// A Mux is the handler of a subscription.
+var _ mqttkit.Handler = (*mqttkit.Mux)(nil)
