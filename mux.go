@@ -33,8 +33,9 @@ var ErrNoRoute = errors.New("mqttkit: no Mux pattern matches the topic")
 //
 // A multi-level wildcard must be the last level. Names are letters, digits
 // and underscores, unique within a pattern. A literal level cannot contain
-// +, #, { or }; match topics with such levels through a wildcard. As in MQTT (§4.7.2), a wildcard
-// in the first level does not match a topic that starts with "$".
+// +, #, { or }; match topics with such levels through a wildcard. As in MQTT
+// (§4.7.2), a wildcard in the first level does not match a topic that starts
+// with "$".
 //
 // # Precedence
 //

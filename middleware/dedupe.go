@@ -34,19 +34,23 @@ type dedupeConfig struct {
 
 // DedupeKey sets how a message's key is found (default: the value of the
 // MessageIDProperty user property). A message for which key returns false
-// is handled without deduplication.
+// is handled without deduplication. A nil key keeps the default.
 func DedupeKey(key func(m *mqttkit.Message) (string, bool)) DedupeOption {
-	return func(c *dedupeConfig) { c.key = key }
+	return func(c *dedupeConfig) {
+		if key != nil {
+			c.key = key
+		}
+	}
 }
 
 // OnDuplicate sets a function called for every skipped duplicate, to count
-// or report them.
+// or report them (each is also logged at level Debug).
 func OnDuplicate(f func(ctx context.Context, m *mqttkit.Message, key string)) DedupeOption {
 	return func(c *dedupeConfig) { c.onDuplicate = f }
 }
 
-// DedupeLogger sets where Dedupe logs store failures, at level Warn (default
-// slog.Default()).
+// DedupeLogger sets where Dedupe logs store failures (level Warn) and skipped
+// duplicates (level Debug); the default is slog.Default().
 func DedupeLogger(l *slog.Logger) DedupeOption {
 	return func(c *dedupeConfig) { c.logger = l }
 }
@@ -90,6 +94,7 @@ func Dedupe(store Store, opts ...DedupeOption) mqttkit.Middleware {
 					slog.String("topic", m.Topic), slog.String("key", key), slog.String("error", err.Error()))
 			}
 			if seen {
+				c.logger.DebugContext(ctx, "mqttkit duplicate message skipped", slog.String("topic", m.Topic), slog.String("key", key))
 				if c.onDuplicate != nil {
 					c.onDuplicate(ctx, m, key)
 				}

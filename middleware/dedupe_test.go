@@ -122,3 +122,16 @@ func TestDedupeNilStoreUsesMemory(t *testing.T) {
 		t.Fatalf("handler ran %d times for one id, want 1", calls)
 	}
 }
+
+func TestDedupeNilKeyKeepsDefault(t *testing.T) {
+	calls := 0
+	h := Dedupe(nil, DedupeKey(nil))(failing(&calls))
+	for range 2 {
+		if err := h.HandleMessage(context.Background(), withID("a", "x")); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if calls != 1 {
+		t.Fatalf("handler ran %d times, want 1", calls)
+	}
+}

@@ -91,9 +91,13 @@ func Backoff(initial, limit time.Duration) RetryOption {
 
 // RetryIf sets which errors are retried. The default retries every error
 // except those from Permanent and mqttkit.ErrNoRoute (a topic that nothing
-// handles will not gain a handler by waiting).
+// handles will not gain a handler by waiting). A nil func keeps the default.
 func RetryIf(retryable func(err error) bool) RetryOption {
-	return func(c *retryConfig) { c.retryable = retryable }
+	return func(c *retryConfig) {
+		if retryable != nil {
+			c.retryable = retryable
+		}
+	}
 }
 
 func defaultRetryable(err error) bool {

@@ -48,6 +48,8 @@ func TestRetry(t *testing.T) {
 			wantCalls: 1, wantErr: transient, wantTries: 1},
 		{name: "custom predicate refuses", opts: []RetryOption{RetryIf(func(err error) bool { return !errors.Is(err, transient) })},
 			errs: []error{transient}, wantCalls: 1, wantErr: transient, wantTries: 1},
+		{name: "nil predicate keeps the default", opts: []RetryOption{RetryIf(nil)}, errs: []error{Permanent(permanent)},
+			wantCalls: 1, wantErr: permanent, wantTries: 1},
 		{name: "custom predicate allows permanent", opts: []RetryOption{RetryIf(func(error) bool { return true })},
 			errs: []error{Permanent(permanent)}, wantCalls: 2, wantSleep: []time.Duration{100 * time.Millisecond}},
 		{name: "backoff doubles up to max", opts: []RetryOption{MaxAttempts(6), Backoff(10*time.Millisecond, 50*time.Millisecond)},
