@@ -1,0 +1,160 @@
+package broker
+
+import (
+	"bytes"
+	"sort"
+	"sync"
+	"sync/atomic"
+
+	mqtt "github.com/mochi-mqtt/server/v2"
+	"github.com/mochi-mqtt/server/v2/packets"
+)
+
+// hook is the broker's mochi hook: authentication, ACL, shared-subscription
+// member choice, accounting of dropped messages and CONNACK properties.
+type hook struct {
+	mqtt.HookBase
+	srv *Server
+
+	dropped atomic.Int64 // messages dropped that mochi does not count
+
+	rrMu sync.Mutex
+	rr   map[string]uint64 // shared filter -> next member index
+}
+
+func newHook(s *Server) *hook {
+	return &hook{srv: s, rr: map[string]uint64{}}
+}
+
+// ID names the hook in mochi's logs.
+func (h *hook) ID() string { return "mqttkit" }
+
+// Provides lists the events the hook handles.
+func (h *hook) Provides(b byte) bool {
+	return bytes.Contains([]byte{
+		mqtt.OnConnectAuthenticate,
+		mqtt.OnACLCheck,
+		mqtt.OnSelectSubscribers,
+		mqtt.OnPublishDropped,
+		mqtt.OnQosDropped,
+		mqtt.OnPacketIDExhausted,
+		mqtt.OnPacketEncode,
+		mqtt.OnUnsubscribed,
+	}, []byte{b})
+}
+
+// OnConnectAuthenticate checks the CONNECT's credentials; false makes mochi
+// answer CONNACK 0x86 (v5) / 0x04 (v3).
+func (h *hook) OnConnectAuthenticate(cl *mqtt.Client, pk packets.Packet) bool {
+	ok := h.srv.auth.connect(pk.Connect.Username, pk.Connect.Password)
+	if !ok {
+		h.srv.log.Info("broker: authentication failed", "client", cl.ID, "username", string(pk.Connect.Username), "remote", cl.Net.Remote)
+	}
+	return ok
+}
+
+// OnACLCheck applies the ACL file to publishes (write), subscriptions and
+// deliveries (read).
+func (h *hook) OnACLCheck(cl *mqtt.Client, topic string, write bool) bool {
+	ok := h.srv.auth.allowed(cl.Properties.Username, cl.ID, topic, write)
+	if !ok {
+		h.srv.log.Debug("broker: ACL denied", "client", cl.ID, "username", string(cl.Properties.Username), "topic", topic, "write", write)
+	}
+	return ok
+}
+
+// OnSelectSubscribers picks one member per shared subscription group:
+// round-robin over the connected members, and only when none is connected
+// round-robin over the members whose sessions persist offline. Mochi's own
+// choice is Go map order, offline members included.
+func (h *hook) OnSelectSubscribers(subs *mqtt.Subscribers, pk packets.Packet) *mqtt.Subscribers {
+	if subs.SharedSelected == nil {
+		subs.SharedSelected = map[string]packets.Subscription{}
+	}
+	for filter, members := range subs.Shared {
+		ids := make([]string, 0, len(members))
+		for id := range members {
+			ids = append(ids, id)
+		}
+		sort.Strings(ids)
+		var online, offline []string
+		for _, id := range ids {
+			cl, ok := h.srv.mochi.Clients.Get(id)
+			switch {
+			case !ok:
+			case cl.Closed():
+				offline = append(offline, id)
+			default:
+				online = append(online, id)
+			}
+		}
+		pick := online
+		if len(pick) == 0 {
+			pick = offline
+		}
+		if len(pick) == 0 {
+			continue
+		}
+		h.rrMu.Lock()
+		n := h.rr[filter]
+		h.rr[filter] = n + 1
+		h.rrMu.Unlock()
+		id := pick[n%uint64(len(pick))]
+		sub := members[id]
+		if prev, ok := subs.SharedSelected[id]; ok {
+			sub = prev.Merge(sub)
+		}
+		subs.SharedSelected[id] = sub
+	}
+	return subs
+}
+
+// OnUnsubscribed forgets round-robin positions of groups that no longer
+// exist, so the map does not grow with every group ever seen.
+func (h *hook) OnUnsubscribed(cl *mqtt.Client, pk packets.Packet) {
+	for _, f := range pk.Filters {
+		if len(h.srv.mochi.Topics.Subscribers(stripShare(f.Filter)).Shared[f.Filter]) > 0 {
+			continue
+		}
+		h.rrMu.Lock()
+		delete(h.rr, f.Filter)
+		h.rrMu.Unlock()
+	}
+}
+
+// OnPublishDropped counts and logs a message dropped because the client's
+// pending-write queue (Limits.MaxPendingWrites) was full. Mochi counts it
+// in its own MessagesDropped; the hook makes it visible.
+func (h *hook) OnPublishDropped(cl *mqtt.Client, pk packets.Packet) {
+	h.srv.log.Warn("broker: message dropped: client's pending-write queue is full; raise Limits.MaxPendingWrites or make the client read faster",
+		"client", cl.ID, "topic", pk.TopicName, "qos", pk.FixedHeader.Qos)
+}
+
+// OnQosDropped counts and logs a queued QoS 1/2 message the broker gave up
+// on: it expired, or its session ended before delivery.
+func (h *hook) OnQosDropped(cl *mqtt.Client, pk packets.Packet) {
+	if pk.FixedHeader.Type != packets.Publish || cl.IsTakenOver() {
+		// Acknowledgements, mochi's second report of the same expiry, or a
+		// session handing its messages to the client's new connection.
+		return
+	}
+	h.dropped.Add(1)
+	h.srv.log.Warn("broker: queued message dropped: it expired or its session ended",
+		"client", cl.ID, "topic", pk.TopicName, "qos", pk.FixedHeader.Qos)
+}
+
+// OnPacketIDExhausted logs a message dropped because all 65535 packet ids
+// of a session are in use (mochi counts it as InflightDropped).
+func (h *hook) OnPacketIDExhausted(cl *mqtt.Client, pk packets.Packet) {
+	h.srv.log.Warn("broker: message dropped: the session has no free packet id",
+		"client", cl.ID, "topic", pk.TopicName)
+}
+
+// OnPacketEncode announces the broker's Maximum Packet Size in CONNACK, so
+// v5 clients know the limit before they exceed it.
+func (h *hook) OnPacketEncode(cl *mqtt.Client, pk packets.Packet) packets.Packet {
+	if pk.FixedHeader.Type == packets.Connack && pk.ReasonCode < packets.ErrUnspecifiedError.Code {
+		pk.Properties.MaximumPacketSize = h.srv.cfg.Limits.MaxPacketSize
+	}
+	return pk
+}

@@ -1,0 +1,61 @@
+package broker
+
+import (
+	"context"
+	"log/slog"
+	"strings"
+)
+
+// mochiLog adjusts the levels of mochi's own log lines: start-up chatter
+// and advice that is not a problem become debug lines, so that a broker at
+// warning level logs only what needs attention.
+type mochiLog struct {
+	slog.Handler
+}
+
+// demoted lists mochi messages logged at debug level instead.
+var demoted = map[string]bool{
+	"added hook":                 true,
+	"attached listener":          true,
+	"mochi mqtt starting":        true,
+	"mochi mqtt server started":  true,
+	"gracefully stopping server": true,
+	"stopping hook":              true,
+	"mochi mqtt server stopped":  true,
+	"client keepalive is below minimum recommended value and may exhibit connection instability": true,
+}
+
+// Handle logs r, at debug level when it is routine.
+func (h mochiLog) Handle(ctx context.Context, r slog.Record) error {
+	if demoted[r.Message] || (r.Message == "failed to get data" && recordErrorIs(r, "key not found")) {
+		if !h.Handler.Enabled(ctx, slog.LevelDebug) {
+			return nil
+		}
+		r.Level = slog.LevelDebug
+	}
+	return h.Handler.Handle(ctx, r)
+}
+
+// Enabled lets every record through that might be logged after demotion.
+func (h mochiLog) Enabled(ctx context.Context, l slog.Level) bool {
+	return h.Handler.Enabled(ctx, l)
+}
+
+// WithAttrs keeps the adjustment on derived loggers.
+func (h mochiLog) WithAttrs(a []slog.Attr) slog.Handler { return mochiLog{h.Handler.WithAttrs(a)} }
+
+// WithGroup keeps the adjustment on derived loggers.
+func (h mochiLog) WithGroup(n string) slog.Handler { return mochiLog{h.Handler.WithGroup(n)} }
+
+// recordErrorIs reports whether r has an "error" attribute containing text.
+func recordErrorIs(r slog.Record, text string) bool {
+	found := false
+	r.Attrs(func(a slog.Attr) bool {
+		if a.Key == "error" && strings.Contains(a.Value.String(), text) {
+			found = true
+			return false
+		}
+		return true
+	})
+	return found
+}
