@@ -1,6 +1,5 @@
 package broker
 
-
 // authorizer decides who may connect and what they may do.
 type authorizer struct {
 	anonymous bool

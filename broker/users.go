@@ -3,7 +3,7 @@ package broker
 import (
 	"bufio"
 	"bytes"
-		"errors"
+	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
