@@ -10,13 +10,20 @@ import (
 	"go.uber.org/goleak"
 )
 
-// holdEnv names the session directory that the test binary, re-executed as a
-// helper process, opens and holds until its standard input closes.
-const holdEnv = "MQTTKIT_STORE_TEST_HOLD_DIR"
+// The test binary re-executes itself as a helper process when one of these
+// variables names a session directory: holdEnv opens it and holds it until
+// standard input closes; writeEnv writes to it until it is killed.
+const (
+	holdEnv  = "MQTTKIT_STORE_TEST_HOLD_DIR"
+	writeEnv = "MQTTKIT_STORE_TEST_WRITE_DIR"
+)
 
 func TestMain(m *testing.M) {
 	if dir := os.Getenv(holdEnv); dir != "" {
 		os.Exit(holdDir(dir))
+	}
+	if dir := os.Getenv(writeEnv); dir != "" {
+		os.Exit(writeUntilKilled(dir))
 	}
 	goleak.VerifyTestMain(m)
 }

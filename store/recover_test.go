@@ -121,7 +121,9 @@ func put(id uint64, v string) []Op { return []Op{{Key: Key{Outbound, id}, Value:
 func TestFileRecoveryTellsTornFromDamaged(t *testing.T) {
 	log := []byte(fileMagic)
 	log, groupA := appendGroup(log, put(1, "durable one"), put(2, "durable two"))
-	log, groupB := appendGroup(log, put(3, "last write, first"), put(4, "last write, second"), put(5, "last write, third"))
+	// The second record of the last group is atomic: a put and a delete.
+	second := []Op{{Key: Key{Outbound, 4}, Value: []byte("last write, second")}, {Key: Key{Outbound, 1}, Delete: true}}
+	log, groupB := appendGroup(log, put(3, "last write, first"), second, put(5, "last write, third"))
 	zero := func(b []byte, from, n int) []byte {
 		b = append([]byte(nil), b...)
 		clear(b[from : from+n])
