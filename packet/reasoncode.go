@@ -1,5 +1,7 @@
 package packet
 
+import "fmt"
+
 // ReasonCode is an MQTT v5 reason code (§2.4). Values of 0x80 and above are
 // failures.
 type ReasonCode byte
@@ -56,3 +58,59 @@ const (
 
 // IsError reports whether the code is a failure (0x80 or above).
 func (r ReasonCode) IsError() bool { return r >= 0x80 }
+
+var reasonNames = map[ReasonCode]string{
+	Success:                             "Success",
+	GrantedQoS1:                         "Granted QoS 1",
+	GrantedQoS2:                         "Granted QoS 2",
+	DisconnectWithWillMessage:           "Disconnect with Will Message",
+	NoMatchingSubscribers:               "No matching subscribers",
+	NoSubscriptionExisted:               "No subscription existed",
+	ContinueAuthentication:              "Continue authentication",
+	ReAuthenticate:                      "Re-authenticate",
+	UnspecifiedError:                    "Unspecified error",
+	MalformedPacket:                     "Malformed Packet",
+	ProtocolError:                       "Protocol Error",
+	ImplementationSpecificError:         "Implementation specific error",
+	UnsupportedProtocolVersion:          "Unsupported Protocol Version",
+	ClientIdentifierNotValid:            "Client Identifier not valid",
+	BadUserNameOrPassword:               "Bad User Name or Password",
+	NotAuthorized:                       "Not authorized",
+	ServerUnavailable:                   "Server unavailable",
+	ServerBusy:                          "Server busy",
+	Banned:                              "Banned",
+	ServerShuttingDown:                  "Server shutting down",
+	BadAuthenticationMethod:             "Bad authentication method",
+	KeepAliveTimeout:                    "Keep Alive timeout",
+	SessionTakenOver:                    "Session taken over",
+	TopicFilterInvalid:                  "Topic Filter invalid",
+	TopicNameInvalid:                    "Topic Name invalid",
+	PacketIdentifierInUse:               "Packet Identifier in use",
+	PacketIdentifierNotFound:            "Packet Identifier not found",
+	ReceiveMaximumExceeded:              "Receive Maximum exceeded",
+	TopicAliasInvalid:                   "Topic Alias invalid",
+	PacketTooLarge:                      "Packet too large",
+	MessageRateTooHigh:                  "Message rate too high",
+	QuotaExceeded:                       "Quota exceeded",
+	AdministrativeAction:                "Administrative action",
+	PayloadFormatInvalid:                "Payload format invalid",
+	RetainNotSupported:                  "Retain not supported",
+	QoSNotSupported:                     "QoS not supported",
+	UseAnotherServer:                    "Use another server",
+	ServerMoved:                         "Server moved",
+	SharedSubscriptionsNotSupported:     "Shared Subscriptions not supported",
+	ConnectionRateExceeded:              "Connection rate exceeded",
+	MaximumConnectTime:                  "Maximum connect time",
+	SubscriptionIdentifiersNotSupported: "Subscription Identifiers not supported",
+	WildcardSubscriptionsNotSupported:   "Wildcard Subscriptions not supported",
+}
+
+// String returns the reason code's name from the specification (0x00 prints
+// as "Success", whichever packet carries it) or ReasonCode(0xNN) when the
+// code is not defined.
+func (r ReasonCode) String() string {
+	if s, ok := reasonNames[r]; ok {
+		return s
+	}
+	return fmt.Sprintf("ReasonCode(0x%02X)", byte(r))
+}
