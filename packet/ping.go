@@ -30,4 +30,6 @@ func (*Pingresp) Append(dst []byte, _ Version) ([]byte, error) {
 }
 
 // Decode checks that the PINGRESP is empty.
-func (*Pingresp) Decode(flags byte, b []byte, _ Version) error { return decodeEmpty(PINGRESP, flags, b) }
+func (*Pingresp) Decode(flags byte, b []byte, _ Version) error {
+	return decodeEmpty(PINGRESP, flags, b)
+}
