@@ -1,6 +1,8 @@
 package mqttkit
 
 import (
+	"sync/atomic"
+
 	"github.com/mqttkit/mqttkit/packet"
 )
 
@@ -23,9 +25,34 @@ type Message struct {
 	Dup        bool // the server may have delivered it before
 	Properties packet.Properties
 
-	params []string // name, value pairs set by Mux for {name} wildcards
-	ack    func() error
-	acked  bool
+	params  []string      // name, value pairs set by Mux for {name} wildcards
+	arr     *arrival      // the inbound exchange to acknowledge; nil at QoS 0
+	sub     *Subscription // the subscription that delivered it
+	settled uint32        // 1 once acknowledged or held, atomically
+}
+
+// Ack acknowledges a message of a ManualAck subscription, from any goroutine
+// and at any time; calling it again does nothing. For other subscriptions
+// the client acknowledges when the handler returns, and Ack does nothing.
+// The acknowledgement leaves after those of every message that arrived
+// before this one.
+func (m *Message) Ack() {
+	if m.sub != nil && m.sub.cfg.manualAck {
+		m.settle(false)
+	}
+}
+
+// settle acknowledges the message, or, when failed under RedeliverOnError,
+// holds it back and reconnects so that the server sends it again.
+func (m *Message) settle(failed bool) {
+	if !atomic.CompareAndSwapUint32(&m.settled, 0, 1) || m.arr == nil {
+		return
+	}
+	hold := failed && m.sub.cfg.policy == RedeliverOnError && m.sub.c.canRedeliver()
+	m.arr.settle(hold)
+	if hold {
+		m.sub.c.redeliver()
+	}
 }
 
 // Param returns the value of the named wildcard of the Mux pattern that

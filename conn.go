@@ -1,0 +1,339 @@
+package mqttkit
+
+import (
+	"bufio"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"net/url"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/mqttkit/mqttkit/internal/session"
+	"github.com/mqttkit/mqttkit/internal/transport"
+	"github.com/mqttkit/mqttkit/packet"
+)
+
+// conn is one network connection of a Client, from CONNACK to its end. Its
+// reader goroutine decodes every packet into structs it reuses; its writer
+// goroutine (transport.Writer) owns the socket's write side.
+type conn struct {
+	c       *Client
+	nc      net.Conn
+	br      *bufio.Reader
+	w       *transport.Writer
+	server  *url.URL
+	connack packet.Connack
+
+	// What the server allows, from CONNACK.
+	receiveMax    int
+	maxPacket     uint32 // 0: no limit
+	maxQoS        QoS
+	retainOK      bool
+	wildcardOK    bool
+	sharedOK      bool
+	subIDsOK      bool
+	topicAliasMax uint16
+	keepAlive     time.Duration
+
+	acks     *session.AckQueue
+	aliases  map[uint16]string // inbound topic aliases
+	outAlias map[string]uint16 // outbound topic aliases, guarded by c.mu
+
+	lastRead atomic.Int64 // unix nanoseconds
+
+	once sync.Once
+	err  error         // why the connection ended
+	done chan struct{} // closed when the connection ends
+
+	// Scratch packets: the reader's, and the ack queue's (used under its lock).
+	rPublish packet.Publish
+	rPuback  packet.Puback
+	rPubrec  packet.Pubrec
+	rPubrel  packet.Pubrel
+	rPubcomp packet.Pubcomp
+	rSuback  packet.Suback
+	rUnsub   packet.Unsuback
+	rDisc    packet.Disconnect
+	wPubrel  packet.Pubrel
+	wPubcomp packet.Pubcomp
+	aPuback  packet.Puback
+	aPubrec  packet.Pubrec
+	body     []byte
+}
+
+func newConn(c *Client, nc net.Conn, br *bufio.Reader, u *url.URL, ack *packet.Connack) *conn {
+	cn := &conn{
+		c:          c,
+		nc:         nc,
+		br:         br,
+		server:     u,
+		connack:    *ack,
+		receiveMax: 65535,
+		maxPacket:  ack.Properties.MaximumPacketSize,
+		maxQoS:     QoS2,
+		done:       make(chan struct{}),
+		aliases:    make(map[uint16]string),
+		outAlias:   make(map[string]uint16),
+	}
+	p := &ack.Properties
+	if p.Present.Has(packet.PropReceiveMaximum) && p.ReceiveMaximum > 0 {
+		cn.receiveMax = int(p.ReceiveMaximum)
+	}
+	if p.Present.Has(packet.PropMaximumQoS) {
+		cn.maxQoS = QoS(p.MaximumQoS)
+	}
+	cn.retainOK = !p.Present.Has(packet.PropRetainAvailable) || p.RetainAvailable == 1
+	cn.wildcardOK = !p.Present.Has(packet.PropWildcardSubscriptionAvailable) || p.WildcardSubscriptionAvailable == 1
+	cn.sharedOK = !p.Present.Has(packet.PropSharedSubscriptionAvailable) || p.SharedSubscriptionAvailable == 1
+	cn.subIDsOK = !p.Present.Has(packet.PropSubscriptionIdentifierAvailable) || p.SubscriptionIdentifierAvailable == 1
+	cn.topicAliasMax = p.TopicAliasMaximum
+	cn.keepAlive = c.cfg.keepAlive.Truncate(time.Second)
+	if p.Present.Has(packet.PropServerKeepAlive) {
+		cn.keepAlive = time.Duration(p.ServerKeepAlive) * time.Second
+	}
+	writeTimeout := 30 * time.Second
+	if cn.keepAlive > 0 {
+		writeTimeout = cn.keepAlive * 3 / 2
+	}
+	cn.w = transport.NewWriter(nc, writeTimeout)
+	cn.lastRead.Store(time.Now().UnixNano())
+	cn.acks = session.NewAckQueue(int(c.cfg.receiveMax), cn.sendAck)
+	return cn
+}
+
+// serve runs the connection's goroutines and returns why it ended.
+func (cn *conn) serve() error {
+	var wg sync.WaitGroup
+	wrote := make(chan struct{})
+	wg.Add(2)
+	go func() {
+		defer close(wrote)
+		if err := cn.w.Run(); err != nil {
+			cn.fail(fmt.Errorf("mqttkit: writing to %s: %w", cn.server.Redacted(), err))
+		}
+	}()
+	go func() {
+		defer wg.Done()
+		cn.fail(cn.read())
+	}()
+	go func() {
+		defer wg.Done()
+		cn.keepalive()
+	}()
+	<-cn.done
+	// Let the writer flush what is queued (a final DISCONNECT), then cut the
+	// socket so that the reader returns.
+	cn.w.Close()
+	t := time.NewTimer(time.Second)
+	select {
+	case <-wrote:
+	case <-t.C:
+	}
+	t.Stop()
+	_ = cn.nc.Close()
+	<-wrote
+	wg.Wait()
+	return cn.err
+}
+
+// fail ends the connection with err; the first call wins.
+func (cn *conn) fail(err error) {
+	cn.once.Do(func() {
+		cn.err = err
+		close(cn.done)
+	})
+}
+
+// disconnect sends DISCONNECT with code and ends the connection with err.
+func (cn *conn) disconnect(code packet.ReasonCode, err error) {
+	d := &packet.Disconnect{ReasonCode: code}
+	_ = cn.w.Append(d, packet.V5, cn.maxPacket)
+	cn.fail(err)
+}
+
+// protocolError disconnects a server that broke the protocol.
+func (cn *conn) protocolError(code packet.ReasonCode, format string, args ...any) error {
+	err := &ReasonError{Packet: packet.DISCONNECT, Code: code, Reason: "sent by the client: " + fmt.Sprintf(format, args...)}
+	cn.disconnect(code, err)
+	return err
+}
+
+// keepalive pings the server when nothing was written or read for the
+// keepalive interval, and ends the connection when no packet arrives within
+// half the interval after a ping: a half-open connection is found within
+// 1.5 times the keepalive.
+func (cn *conn) keepalive() {
+	ka := cn.keepAlive
+	if ka <= 0 {
+		<-cn.done
+		return
+	}
+	var pingSent time.Time
+	t := time.NewTimer(ka)
+	defer t.Stop()
+	for {
+		select {
+		case <-cn.done:
+			return
+		case <-t.C:
+		}
+		now := time.Now()
+		lastRead := time.Unix(0, cn.lastRead.Load())
+		if !pingSent.IsZero() {
+			if lastRead.After(pingSent) {
+				pingSent = time.Time{}
+			} else if now.Sub(pingSent) >= ka/2 {
+				cn.fail(ErrKeepAliveTimeout)
+				return
+			}
+		}
+		idle := min(now.Sub(cn.w.LastWrite()), now.Sub(lastRead))
+		if pingSent.IsZero() && (now.Sub(cn.w.LastWrite()) >= ka || now.Sub(lastRead) >= ka) {
+			if err := cn.w.Append(&packet.Pingreq{}, packet.V5, 0); err != nil {
+				return
+			}
+			pingSent = now
+		}
+		next := ka - idle
+		if !pingSent.IsZero() {
+			next = ka/2 - now.Sub(pingSent)
+		}
+		t.Reset(max(next, 10*time.Millisecond))
+	}
+}
+
+// read decodes packets until the connection fails and returns why.
+func (cn *conn) read() error {
+	maxSize := cn.c.cfg.maxPacketSize
+	for {
+		h, err := packet.ReadFixedHeader(cn.br, maxSize)
+		if err != nil {
+			return cn.readError(err)
+		}
+		if cap(cn.body) < h.Remaining {
+			cn.body = make([]byte, h.Remaining)
+		}
+		body := cn.body[:h.Remaining]
+		if _, err := io.ReadFull(cn.br, body); err != nil {
+			return cn.readError(err)
+		}
+		cn.lastRead.Store(time.Now().UnixNano())
+		if err := cn.handle(h, body); err != nil {
+			return err
+		}
+		if cap(cn.body) > 1<<20 {
+			cn.body = nil // do not keep a huge buffer for one large message
+		}
+	}
+}
+
+func (cn *conn) readError(err error) error {
+	var pe *packet.Error
+	if errors.As(err, &pe) {
+		return cn.protocolError(pe.Code, "%v", pe)
+	}
+	select {
+	case <-cn.done:
+		return cn.err
+	default:
+	}
+	if errors.Is(err, io.EOF) {
+		return fmt.Errorf("mqttkit: %s closed the connection", cn.server.Redacted())
+	}
+	return fmt.Errorf("mqttkit: reading from %s: %w", cn.server.Redacted(), err)
+}
+
+// handle processes one packet; an error ends the connection.
+func (cn *conn) handle(h packet.FixedHeader, body []byte) error {
+	c := cn.c
+	decode := func(p packet.Packet) error {
+		if err := p.Decode(h.Flags, body, packet.V5); err != nil {
+			var pe *packet.Error
+			if errors.As(err, &pe) {
+				return cn.protocolError(pe.Code, "%v", pe)
+			}
+			return cn.protocolError(packet.MalformedPacket, "%v", err)
+		}
+		return nil
+	}
+	switch h.Type {
+	case packet.PUBLISH:
+		p := &cn.rPublish
+		// The message is handed to handlers: never reuse its slices.
+		p.Payload, p.Properties.UserProperties, p.Properties.SubscriptionIdentifiers, p.Properties.CorrelationData = nil, nil, nil, nil
+		if err := decode(p); err != nil {
+			return err
+		}
+		return cn.onPublish(p)
+	case packet.PUBACK:
+		if err := decode(&cn.rPuback); err != nil {
+			return err
+		}
+		c.onPuback(cn, &cn.rPuback)
+	case packet.PUBREC:
+		if err := decode(&cn.rPubrec); err != nil {
+			return err
+		}
+		c.onPubrec(cn, &cn.rPubrec)
+	case packet.PUBREL:
+		if err := decode(&cn.rPubrel); err != nil {
+			return err
+		}
+		cn.onPubrel(&cn.rPubrel)
+	case packet.PUBCOMP:
+		if err := decode(&cn.rPubcomp); err != nil {
+			return err
+		}
+		c.onPubcomp(cn, &cn.rPubcomp)
+	case packet.SUBACK:
+		if err := decode(&cn.rSuback); err != nil {
+			return err
+		}
+		c.onRequestAck(cn.rSuback.PacketID, cn.rSuback.ReasonCodes, cn.rSuback.Properties.ReasonString)
+	case packet.UNSUBACK:
+		if err := decode(&cn.rUnsub); err != nil {
+			return err
+		}
+		c.onRequestAck(cn.rUnsub.PacketID, cn.rUnsub.ReasonCodes, cn.rUnsub.Properties.ReasonString)
+	case packet.PINGRESP:
+	case packet.DISCONNECT:
+		if err := decode(&cn.rDisc); err != nil {
+			return err
+		}
+		d := &cn.rDisc
+		return &ReasonError{Packet: packet.DISCONNECT, Code: d.ReasonCode, Reason: d.Properties.ReasonString,
+			ServerReference: d.Properties.ServerReference}
+	default:
+		return cn.protocolError(packet.ProtocolError, "unexpected %s packet from the server", h.Type)
+	}
+	return nil
+}
+
+// onPubrel completes an inbound QoS 2 exchange: the message was delivered
+// once, and its id may be used again.
+func (cn *conn) onPubrel(p *packet.Pubrel) {
+	c := cn.c
+	c.mu.Lock()
+	delete(c.inbound2, p.PacketID)
+	cn.wPubcomp.PacketID = p.PacketID
+	cn.wPubcomp.ReasonCode = packet.Success
+	if p.ReasonCode != packet.Success {
+		cn.wPubcomp.ReasonCode = packet.PacketIdentifierNotFound
+	}
+	_ = cn.w.Append(&cn.wPubcomp, packet.V5, cn.maxPacket)
+	c.mu.Unlock()
+}
+
+// sendAck is the AckQueue's output: PUBACK or PUBREC, in arrival order.
+func (cn *conn) sendAck(id uint16, qos byte, reason byte) {
+	if qos == 1 {
+		cn.aPuback.PacketID, cn.aPuback.ReasonCode = id, packet.ReasonCode(reason)
+		_ = cn.w.Append(&cn.aPuback, packet.V5, cn.maxPacket)
+		return
+	}
+	cn.aPubrec.PacketID, cn.aPubrec.ReasonCode = id, packet.ReasonCode(reason)
+	_ = cn.w.Append(&cn.aPubrec, packet.V5, cn.maxPacket)
+}

@@ -1,0 +1,167 @@
+package mqttkit
+
+import (
+	"errors"
+	"fmt"
+
+	"github.com/mqttkit/mqttkit/packet"
+)
+
+// ReasonError is a failure the server reported with an MQTT v5 reason code:
+// a refused CONNACK, a PUBACK, PUBREC or SUBACK with a code of 0x80 or above,
+// or a DISCONNECT. errors.Is matches it against the sentinels below by code,
+// so errors.Is(err, ErrNotAuthorized) works whatever the server's wording.
+type ReasonError struct {
+	Packet packet.Type       // the packet that carried the code (0 for a sentinel)
+	Code   packet.ReasonCode // the server's reason code
+	Reason string            // the server's Reason String, when it sent one
+	// ServerReference is the other server the client should use, sent with
+	// 0x9C Use Another Server or 0x9D Server Moved.
+	ServerReference string
+}
+
+func (e *ReasonError) Error() string {
+	s := fmt.Sprintf("mqttkit: server refused: %s (reason 0x%02X)", reasonName(e.Code), byte(e.Code))
+	if e.Packet != 0 {
+		s = fmt.Sprintf("mqttkit: %s from server: %s (reason 0x%02X)", e.Packet, reasonName(e.Code), byte(e.Code))
+	}
+	if e.Reason != "" {
+		s += ": " + e.Reason
+	}
+	if e.ServerReference != "" {
+		s += "; use server " + e.ServerReference
+	}
+	if hint := reasonHint(e.Code); hint != "" {
+		s += "; " + hint
+	}
+	return s
+}
+
+// Is reports whether target is a sentinel *ReasonError with the same code.
+func (e *ReasonError) Is(target error) bool {
+	t, ok := target.(*ReasonError)
+	return ok && t.Packet == 0 && t.Reason == "" && t.Code == e.Code
+}
+
+// Sentinels for errors.Is. Each matches every *ReasonError with its code.
+var (
+	ErrBadCredentials     = &ReasonError{Code: packet.BadUserNameOrPassword}
+	ErrNotAuthorized      = &ReasonError{Code: packet.NotAuthorized}
+	ErrClientIDRejected   = &ReasonError{Code: packet.ClientIdentifierNotValid}
+	ErrBanned             = &ReasonError{Code: packet.Banned}
+	ErrServerUnavailable  = &ReasonError{Code: packet.ServerUnavailable}
+	ErrServerBusy         = &ReasonError{Code: packet.ServerBusy}
+	ErrSessionTakenOver   = &ReasonError{Code: packet.SessionTakenOver}
+	ErrPacketTooLarge     = &ReasonError{Code: packet.PacketTooLarge}
+	ErrQuotaExceeded      = &ReasonError{Code: packet.QuotaExceeded}
+	ErrQoSNotSupported    = &ReasonError{Code: packet.QoSNotSupported}
+	ErrRetainNotSupported = &ReasonError{Code: packet.RetainNotSupported}
+	ErrTopicNameInvalid   = &ReasonError{Code: packet.TopicNameInvalid}
+	ErrTopicFilterInvalid = &ReasonError{Code: packet.TopicFilterInvalid}
+	ErrPayloadFormat      = &ReasonError{Code: packet.PayloadFormatInvalid}
+	// ErrSharedNotSupported: the server has no shared subscriptions (Group).
+	ErrSharedNotSupported = &ReasonError{Code: packet.SharedSubscriptionsNotSupported}
+	// ErrWildcardNotSupported: the server refuses filters with + or #.
+	ErrWildcardNotSupported = &ReasonError{Code: packet.WildcardSubscriptionsNotSupported}
+	ErrUseAnotherServer     = &ReasonError{Code: packet.UseAnotherServer}
+	ErrServerMoved          = &ReasonError{Code: packet.ServerMoved}
+)
+
+// Errors of the client itself.
+var (
+	// ErrClosed is returned by every call on a client after Close or Drain.
+	ErrClosed = errors.New("mqttkit: client is closed; Dial a new one")
+	// ErrQueueFull is returned by PublishAsync when the outbound queue
+	// (WithQueueSize) is full while disconnected or while the server's
+	// Receive Maximum is used up; the message was not queued.
+	ErrQueueFull = errors.New("mqttkit: outbound queue is full; wait for results, raise WithQueueSize, or use Publish to wait for room")
+	// ErrKeepAliveTimeout is the connection loss reported when the server
+	// did not answer a PINGREQ in time (a half-open connection).
+	ErrKeepAliveTimeout = errors.New("mqttkit: no PINGRESP from the server within the keepalive; connection considered dead")
+	// ErrDraining is returned by Subscribe and Publish while Drain runs.
+	ErrDraining = errors.New("mqttkit: client is draining; no new work is accepted")
+)
+
+// reasonName names a code the way the specification does.
+func reasonName(c packet.ReasonCode) string {
+	if n, ok := reasonNames[c]; ok {
+		return n
+	}
+	return fmt.Sprintf("reason code 0x%02X", byte(c))
+}
+
+var reasonNames = map[packet.ReasonCode]string{
+	packet.Success:                             "success",
+	packet.NoMatchingSubscribers:               "no matching subscribers",
+	packet.UnspecifiedError:                    "unspecified error",
+	packet.MalformedPacket:                     "malformed packet",
+	packet.ProtocolError:                       "protocol error",
+	packet.ImplementationSpecificError:         "implementation specific error",
+	packet.UnsupportedProtocolVersion:          "unsupported protocol version",
+	packet.ClientIdentifierNotValid:            "client identifier not valid",
+	packet.BadUserNameOrPassword:               "bad user name or password",
+	packet.NotAuthorized:                       "not authorized",
+	packet.ServerUnavailable:                   "server unavailable",
+	packet.ServerBusy:                          "server busy",
+	packet.Banned:                              "banned",
+	packet.ServerShuttingDown:                  "server shutting down",
+	packet.BadAuthenticationMethod:             "bad authentication method",
+	packet.KeepAliveTimeout:                    "keep alive timeout",
+	packet.SessionTakenOver:                    "session taken over",
+	packet.TopicFilterInvalid:                  "topic filter invalid",
+	packet.TopicNameInvalid:                    "topic name invalid",
+	packet.PacketIdentifierInUse:               "packet identifier in use",
+	packet.PacketIdentifierNotFound:            "packet identifier not found",
+	packet.ReceiveMaximumExceeded:              "receive maximum exceeded",
+	packet.TopicAliasInvalid:                   "topic alias invalid",
+	packet.PacketTooLarge:                      "packet too large",
+	packet.MessageRateTooHigh:                  "message rate too high",
+	packet.QuotaExceeded:                       "quota exceeded",
+	packet.AdministrativeAction:                "administrative action",
+	packet.PayloadFormatInvalid:                "payload format invalid",
+	packet.RetainNotSupported:                  "retain not supported",
+	packet.QoSNotSupported:                     "QoS not supported",
+	packet.UseAnotherServer:                    "use another server",
+	packet.ServerMoved:                         "server moved",
+	packet.SharedSubscriptionsNotSupported:     "shared subscriptions not supported",
+	packet.ConnectionRateExceeded:              "connection rate exceeded",
+	packet.MaximumConnectTime:                  "maximum connect time",
+	packet.SubscriptionIdentifiersNotSupported: "subscription identifiers not supported",
+	packet.WildcardSubscriptionsNotSupported:   "wildcard subscriptions not supported",
+}
+
+// reasonHint says what to do about the codes a user can act on.
+func reasonHint(c packet.ReasonCode) string {
+	switch c {
+	case packet.BadUserNameOrPassword:
+		return "check the user name and password (WithCredentials)"
+	case packet.NotAuthorized:
+		return "the server's ACL does not allow this client or topic"
+	case packet.ClientIdentifierNotValid:
+		return "choose another client id (WithClientID)"
+	case packet.SessionTakenOver:
+		return "another client connected with the same client id; give each instance its own"
+	case packet.PacketTooLarge:
+		return "send a smaller payload"
+	case packet.QoSNotSupported:
+		return "publish or subscribe at a lower QoS"
+	case packet.RetainNotSupported:
+		return "publish without Retain"
+	case packet.UnsupportedProtocolVersion:
+		return "the server does not speak MQTT v5"
+	}
+	return ""
+}
+
+// isFatalConnack reports whether a refused CONNACK should end Dial instead
+// of being retried: retrying cannot fix credentials, a ban or a protocol
+// mismatch.
+func isFatalConnack(c packet.ReasonCode) bool {
+	switch c {
+	case packet.ServerUnavailable, packet.ServerBusy, packet.QuotaExceeded,
+		packet.ConnectionRateExceeded, packet.UseAnotherServer, packet.ServerMoved,
+		packet.ServerShuttingDown, packet.UnspecifiedError, packet.ImplementationSpecificError:
+		return false
+	}
+	return true
+}

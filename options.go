@@ -1,0 +1,236 @@
+package mqttkit
+
+import (
+	"io"
+	"log/slog"
+	"time"
+
+	"github.com/mqttkit/mqttkit/packet"
+)
+
+// Option configures Dial. Options are grouped below by kind: servers and
+// identity, session, limits, will, connection behaviour, observability.
+type Option func(*config)
+
+type config struct {
+	servers []string
+
+	clientID         string
+	username         string
+	password         []byte
+	hasUsername      bool
+	hasPassword      bool
+	connectUserProps []packet.UserProperty
+
+	cleanStart       bool
+	sessionExpiry    uint32
+	sessionExpirySet bool
+	groupExpiry      uint32 // session expiry a Group subscription switches to
+
+	keepAlive      time.Duration
+	receiveMax     uint16
+	maxPacketSize  uint32
+	topicAliasMax  uint16 // inbound aliases the server may use
+	outboundAlias  bool
+	queueSize      int
+	connectTimeout time.Duration
+	backoffMin     time.Duration
+	backoffMax     time.Duration
+
+	will *Will
+
+	logger           *slog.Logger
+	onConnect        func(*Client, ConnectInfo)
+	onConnectionLost func(*Client, error)
+	onReconnect      func(*Client, ConnectInfo)
+}
+
+func defaultConfig() config {
+	return config{
+		cleanStart:     true,
+		groupExpiry:    3600,
+		keepAlive:      30 * time.Second,
+		receiveMax:     1024,
+		queueSize:      10000,
+		connectTimeout: 10 * time.Second,
+		backoffMin:     100 * time.Millisecond,
+		backoffMax:     10 * time.Second,
+		logger:         slog.New(slog.NewTextHandler(io.Discard, nil)),
+	}
+}
+
+// --- servers and identity ---
+
+// WithServers adds server URLs (mqtt://host:port or tcp://host:port; several
+// may be comma-separated) to those given to Dial. They are tried in turn on
+// every connect and reconnect.
+func WithServers(urls ...string) Option {
+	return func(c *config) { c.servers = append(c.servers, urls...) }
+}
+
+// WithClientID sets the client identifier. Without it the client generates
+// one ("mqttkit-" and random letters); a persistent session or a consumer
+// group member that must resume its session after a restart needs a fixed
+// one. An identifier the server assigns in CONNACK replaces it and is reused
+// on every reconnect, so the session is resumed.
+func WithClientID(id string) Option { return func(c *config) { c.clientID = id } }
+
+// WithCredentials sets the user name and password sent in CONNECT. The
+// password never appears in logs or errors. Credentials in the URL
+// (mqtt://user:pass@host) are used when this option is absent.
+func WithCredentials(username, password string) Option {
+	return func(c *config) {
+		c.username, c.hasUsername = username, true
+		c.password, c.hasPassword = []byte(password), password != ""
+	}
+}
+
+// WithConnectUserProperty adds a user property to CONNECT, for servers that
+// route or authorise by them. Repeat it for several.
+func WithConnectUserProperty(key, value string) Option {
+	return func(c *config) {
+		c.connectUserProps = append(c.connectUserProps, packet.UserProperty{Key: key, Value: value})
+	}
+}
+
+// --- session ---
+
+// WithCleanStart sets Clean Start for the first connection (default true:
+// start a fresh session). Every reconnect asks to resume the session (Clean
+// Start 0), whatever this says, so nothing in flight is lost to a network
+// blip. Use WithCleanStart(false) with a fixed client id to resume the
+// session of a previous process.
+func WithCleanStart(clean bool) Option { return func(c *config) { c.cleanStart = clean } }
+
+// WithSessionExpiry sets how long the server keeps the session after the
+// connection ends (rounded down to seconds). The default is 0, the session
+// ends with the connection, except that a Group subscription switches a
+// client without this option to one hour, because a consumer group member
+// must not lose the messages in flight when its connection drops.
+func WithSessionExpiry(d time.Duration) Option {
+	return func(c *config) {
+		c.sessionExpiry, c.sessionExpirySet = durationSeconds(d), true
+	}
+}
+
+// --- limits ---
+
+// WithKeepAlive sets the keepalive interval (default 30 s, rounded to
+// seconds; 0 turns it off). A Server Keep Alive in CONNACK overrides it.
+// The client pings only when the connection was idle for this long and
+// drops a connection whose PINGRESP does not come within half of it, so a
+// half-open connection is detected within 1.5 times the keepalive.
+func WithKeepAlive(d time.Duration) Option { return func(c *config) { c.keepAlive = d } }
+
+// WithReceiveMaximum sets how many QoS 1 and 2 messages the server may send
+// before the client acknowledges them (default 1024). It bounds the memory
+// of unacknowledged messages; a server that exceeds it is disconnected with
+// reason 0x93.
+func WithReceiveMaximum(n uint16) Option { return func(c *config) { c.receiveMax = max(n, 1) } }
+
+// WithMaxPacketSize sets the largest packet the client accepts (default: no
+// limit below the protocol's 256 MiB). The server drops larger messages
+// instead of sending them; a server that sends one anyway is disconnected
+// with reason 0x95.
+func WithMaxPacketSize(n uint32) Option { return func(c *config) { c.maxPacketSize = n } }
+
+// WithTopicAliasMaximum lets the server replace topic names by aliases, up
+// to n of them (default 0: the server always sends the topic name).
+func WithTopicAliasMaximum(n uint16) Option { return func(c *config) { c.topicAliasMax = n } }
+
+// WithOutboundTopicAliases makes the client send each topic name once per
+// connection and an alias afterwards, within the server's Topic Alias
+// Maximum. It saves bandwidth for long topics published often; it is off by
+// default, and the aliases start over on every connection.
+func WithOutboundTopicAliases() Option { return func(c *config) { c.outboundAlias = true } }
+
+// WithQueueSize bounds the PublishAsync messages held while disconnected or
+// while the server's Receive Maximum is used up (default 10000). A full
+// queue makes PublishAsync fail with ErrQueueFull; nothing is dropped.
+func WithQueueSize(n int) Option { return func(c *config) { c.queueSize = max(n, 0) } }
+
+// --- will ---
+
+// Will is the message the server publishes when the client disappears
+// without a DISCONNECT (or Delay after that, if it did not come back).
+type Will struct {
+	Topic   string
+	Payload []byte
+	QoS     QoS
+	Retain  bool
+	// Delay is the Will Delay Interval: the server waits this long before
+	// publishing, and publishes nothing if the client reconnects in time.
+	Delay time.Duration
+	// Properties are the will properties: message expiry, content type,
+	// payload format, response topic, correlation data, user properties.
+	Properties packet.Properties
+}
+
+// WithWill sets the will message.
+func WithWill(w Will) Option { return func(c *config) { c.will = &w } }
+
+// --- connection behaviour ---
+
+// WithConnectTimeout bounds one attempt to connect to one server, from the
+// TCP dial to the CONNACK (default 10 s).
+func WithConnectTimeout(d time.Duration) Option { return func(c *config) { c.connectTimeout = d } }
+
+// WithBackoff sets the wait between connection attempts: exponential from
+// min up to max, with full jitter (a random wait between 0 and the current
+// bound), so that many clients reconnecting at once spread out. Defaults:
+// 100 ms and 10 s.
+func WithBackoff(min, max time.Duration) Option {
+	return func(c *config) {
+		c.backoffMin = min
+		c.backoffMax = max
+	}
+}
+
+// --- observability ---
+
+// WithLogger sets where the client logs connection changes, handler errors
+// and protocol problems (default: nowhere). Secrets are never logged.
+func WithLogger(l *slog.Logger) Option {
+	return func(c *config) {
+		if l != nil {
+			c.logger = l
+		}
+	}
+}
+
+// ConnectInfo describes an established connection, for the hooks.
+type ConnectInfo struct {
+	Server         string // the URL connected to, without credentials
+	ClientID       string // the identifier in use (assigned by the server or not)
+	SessionPresent bool   // the server resumed the session
+	// Connack is the server's CONNACK, with its limits and capabilities.
+	Connack *packet.Connack
+}
+
+// OnConnect sets a function called after every successful connection,
+// including the first, once the subscriptions to restore and the messages in
+// flight were sent again (their acknowledgements may still be on the way).
+// It runs on the client's connection goroutine: keep it short.
+func OnConnect(f func(*Client, ConnectInfo)) Option { return func(c *config) { c.onConnect = f } }
+
+// OnConnectionLost sets a function called when an established connection
+// ends, with the reason (a *ReasonError for a server DISCONNECT,
+// ErrKeepAliveTimeout, or a network error). The client reconnects by itself.
+func OnConnectionLost(f func(*Client, error)) Option {
+	return func(c *config) { c.onConnectionLost = f }
+}
+
+// OnReconnect sets a function called after every successful connection but
+// the first.
+func OnReconnect(f func(*Client, ConnectInfo)) Option { return func(c *config) { c.onReconnect = f } }
+
+func durationSeconds(d time.Duration) uint32 {
+	s := d / time.Second
+	if s < 0 {
+		return 0
+	}
+	if s > 1<<32-1 {
+		return 1<<32 - 1
+	}
+	return uint32(s)
+}

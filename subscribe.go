@@ -1,0 +1,432 @@
+package mqttkit
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"runtime"
+	"strings"
+	"sync"
+
+	"github.com/mqttkit/mqttkit/packet"
+)
+
+// SubscribeOption configures Subscribe.
+type SubscribeOption func(*subConfig)
+
+type subConfig struct {
+	qos               QoS
+	group             string
+	hasGroup          bool
+	noLocal           bool
+	retainAsPublished bool
+	retainHandling    byte
+	workers           int
+	unordered         bool
+	manualAck         bool
+	policy            ErrorPolicy
+	more              []string
+}
+
+// Delivery guarantees of a subscription. The default is AtLeastOnce: a
+// consumer that loses messages when a connection drops is rarely what anyone
+// wants.
+var (
+	// AtMostOnce subscribes at QoS 0: nothing is acknowledged and nothing
+	// is redelivered; a message in flight during a failure is lost.
+	AtMostOnce SubscribeOption = func(s *subConfig) { s.qos = QoS0 }
+	// AtLeastOnce subscribes at QoS 1: a message not acknowledged before a
+	// failure is delivered again, so handlers may see duplicates.
+	AtLeastOnce SubscribeOption = func(s *subConfig) { s.qos = QoS1 }
+	// ExactlyOnce subscribes at QoS 2: the server delivers a message to
+	// this client once, and the client calls the handler once, even across
+	// reconnects with the session present.
+	ExactlyOnce SubscribeOption = func(s *subConfig) { s.qos = QoS2 }
+)
+
+// Group makes the subscription a member of the consumer group name, a
+// shared subscription ($share/name/filter): the server hands each message to
+// one member of the group. Publishers publish to the plain topic, never to
+// $share/…. A client without WithSessionExpiry switches to a one-hour
+// persistent session when it makes a Group subscription (it reconnects once
+// to do so), so that the messages in flight to it survive a dropped
+// connection. A name that is empty or contains /, + or # is an error.
+func Group(name string) SubscribeOption {
+	return func(s *subConfig) { s.group, s.hasGroup = name, true }
+}
+
+// NoLocal asks the server not to send the client its own publications.
+func NoLocal() SubscribeOption { return func(s *subConfig) { s.noLocal = true } }
+
+// RetainAsPublished keeps the Retain flag as the publisher set it, instead
+// of clearing it on messages that are not retained replays.
+func RetainAsPublished() SubscribeOption { return func(s *subConfig) { s.retainAsPublished = true } }
+
+// Retain Handling values for RetainHandling (§3.8.3.1).
+const (
+	SendRetained          byte = 0 // send retained messages on every subscribe (default)
+	SendRetainedIfNew     byte = 1 // only when the subscription did not exist
+	DoNotSendRetained     byte = 2 // never
+	maxRetainHandlingCode      = DoNotSendRetained
+)
+
+// RetainHandling sets when the server sends retained messages: SendRetained,
+// SendRetainedIfNew or DoNotSendRetained.
+func RetainHandling(h byte) SubscribeOption { return func(s *subConfig) { s.retainHandling = h } }
+
+// Workers sets how many goroutines run the handler (default GOMAXPROCS).
+// Messages of one topic are handled in order, one at a time, unless
+// Unordered is given.
+func Workers(n int) SubscribeOption { return func(s *subConfig) { s.workers = n } }
+
+// Unordered lets messages of one topic be handled concurrently, by whichever
+// worker is free: more throughput when topics are few and handlers slow.
+func Unordered() SubscribeOption { return func(s *subConfig) { s.unordered = true } }
+
+// ManualAck makes the handler responsible for acknowledging: it calls
+// m.Ack() when the message is done, possibly after returning. An error
+// returned before Ack is handled by the error policy. Acknowledgements still
+// leave in arrival order, so a message never acked holds back the
+// acknowledgements of later ones until the connection ends.
+func ManualAck() SubscribeOption { return func(s *subConfig) { s.manualAck = true } }
+
+// AlsoFilters subscribes more filters in the same SUBSCRIBE, with the same
+// options and handler; Group applies to each.
+func AlsoFilters(filters ...string) SubscribeOption {
+	return func(s *subConfig) { s.more = append(s.more, filters...) }
+}
+
+// ErrorPolicy decides what happens to a message whose handler failed
+// (returned an error or panicked). MQTT has no negative acknowledgement: a
+// message is either acknowledged, and gone, or left unacknowledged, and then
+// the server sends it again only after a reconnect that resumes the session.
+type ErrorPolicy int
+
+const (
+	// AckOnError, the default, logs the error, counts it in
+	// Stats.HandlerErrors and acknowledges the message. Acknowledgements
+	// leave in arrival order, so one message held back would stall every
+	// later acknowledgement and, once the Receive Maximum is used up, the
+	// whole subscription. Retry in process with middleware.Retry and park
+	// what still fails with middleware.DeadLetter: then nothing is lost.
+	AckOnError ErrorPolicy = iota
+	// RedeliverOnError leaves the message unacknowledged and reconnects the
+	// client at once, so that the server sends it again (for a shared
+	// subscription possibly to another member; at QoS 2 never to another
+	// member, MQTT v5 §4.8.2). This needs a session that outlives the
+	// connection (WithSessionExpiry or a Group): with session expiry 0 the
+	// client acknowledges instead and logs why. A message that always fails
+	// loops: use it with care.
+	RedeliverOnError
+)
+
+// OnError sets the subscription's ErrorPolicy (default AckOnError).
+func OnError(p ErrorPolicy) SubscribeOption { return func(s *subConfig) { s.policy = p } }
+
+// Subscription is the result of Subscribe: its handler receives the messages
+// of its filters until Unsubscribe or the client's Close, across reconnects.
+type Subscription struct {
+	c       *Client
+	id      uint32 // Subscription Identifier
+	filters []packet.Subscription
+	match   []string // filters without $share/<group>/, to route by topic
+	handler Handler
+	cfg     subConfig
+	granted []QoS // guarded by c.mu
+	active  bool  // guarded by c.mu: confirmed by a SUBACK, restored on reconnect
+
+	mu      sync.RWMutex
+	stopped bool
+	queues  []chan *Message
+}
+
+// Filters returns the subscribed filters, with $share/<group>/ when Group
+// was given.
+func (s *Subscription) Filters() []string {
+	out := make([]string, len(s.filters))
+	for i, f := range s.filters {
+		out[i] = f.Filter
+	}
+	return out
+}
+
+// Granted returns the QoS the server granted per filter; it can be lower
+// than the QoS asked for.
+func (s *Subscription) Granted() []QoS {
+	s.c.mu.Lock()
+	defer s.c.mu.Unlock()
+	return append([]QoS(nil), s.granted...)
+}
+
+// Subscribe subscribes filter (and AlsoFilters) and calls h for every
+// message, on a pool of Workers goroutines. It returns once the server
+// granted the subscription, waiting for a connection while there is none;
+// a refusal is a *ReasonError (errors.Is(err, ErrNotAuthorized), …). The
+// default QoS is AtLeastOnce. The subscription is restored after every
+// reconnect on which the server lost the session.
+func (c *Client) Subscribe(ctx context.Context, filter string, h Handler, opts ...SubscribeOption) (*Subscription, error) {
+	if h == nil {
+		return nil, errors.New("mqttkit: Subscribe needs a handler; pass a HandlerFunc or a Mux")
+	}
+	cfg := subConfig{qos: QoS1, workers: runtime.GOMAXPROCS(0)}
+	for _, o := range opts {
+		o(&cfg)
+	}
+	if cfg.qos > QoS2 {
+		return nil, fmt.Errorf("mqttkit: subscription QoS %d is not 0, 1 or 2", cfg.qos)
+	}
+	if cfg.retainHandling > maxRetainHandlingCode {
+		return nil, fmt.Errorf("mqttkit: RetainHandling(%d): use SendRetained, SendRetainedIfNew or DoNotSendRetained", cfg.retainHandling)
+	}
+	if cfg.hasGroup {
+		if err := checkGroup(cfg.group); err != nil {
+			return nil, err
+		}
+	}
+	cfg.workers = max(cfg.workers, 1)
+	s := &Subscription{c: c, handler: h, cfg: cfg}
+	for _, f := range append([]string{filter}, cfg.more...) {
+		full, match, err := buildFilter(f, cfg)
+		if err != nil {
+			return nil, err
+		}
+		s.filters = append(s.filters, packet.Subscription{Filter: full, QoS: cfg.qos, NoLocal: cfg.noLocal,
+			RetainAsPublished: cfg.retainAsPublished, RetainHandling: cfg.retainHandling})
+		s.match = append(s.match, match)
+	}
+	if err := c.register(s); err != nil {
+		return nil, err
+	}
+	s.start()
+	if err := c.subscribe(ctx, s); err != nil {
+		c.unregister(s)
+		s.stop()
+		return nil, err
+	}
+	return s, nil
+}
+
+// checkGroup validates a consumer group name.
+func checkGroup(name string) error {
+	switch {
+	case name == "":
+		return errors.New("mqttkit: Group name is empty; name the consumer group, e.g. Group(\"billing\")")
+	case strings.ContainsAny(name, "/+#"):
+		return fmt.Errorf("mqttkit: Group name %q contains /, + or #, which MQTT forbids in a share name; use letters, digits, - or _", name)
+	}
+	return nil
+}
+
+// buildFilter returns the filter to subscribe and the one to match topics
+// against, checking both.
+func buildFilter(f string, cfg subConfig) (full, match string, err error) {
+	g, inner, err := packet.ParseShared(f)
+	if err != nil {
+		return "", "", fmt.Errorf("mqttkit: subscribe: %w", err)
+	}
+	if g != "" {
+		if cfg.hasGroup {
+			return "", "", fmt.Errorf("mqttkit: filter %q is already shared and Group(%q) was given too; use one of them", f, cfg.group)
+		}
+		return f, inner, nil
+	}
+	if err := packet.ValidateTopicFilter(f); err != nil {
+		return "", "", fmt.Errorf("mqttkit: subscribe: %w", err)
+	}
+	if cfg.hasGroup {
+		return "$share/" + cfg.group + "/" + f, f, nil
+	}
+	return f, f, nil
+}
+
+// register gives s a subscription identifier and makes it routable, so that
+// retained messages sent right after the SUBACK find it.
+func (c *Client) register(s *Subscription) error {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.closed {
+		return ErrClosed
+	}
+	if c.draining {
+		return ErrDraining
+	}
+	c.subMu.Lock()
+	defer c.subMu.Unlock()
+	for _, o := range c.subs {
+		for _, of := range o.filters {
+			for _, f := range s.filters {
+				if of.Filter == f.Filter {
+					return fmt.Errorf("mqttkit: filter %q is already subscribed by this client; the server keeps one subscription per filter, so Unsubscribe the other or route both in one Mux", f.Filter)
+				}
+			}
+		}
+	}
+	c.nextSubID++
+	s.id = c.nextSubID
+	c.subs[s.id] = s
+	return nil
+}
+
+func (c *Client) unregister(s *Subscription) {
+	c.mu.Lock()
+	s.active = false
+	c.subMu.Lock()
+	delete(c.subs, s.id)
+	c.subMu.Unlock()
+	c.mu.Unlock()
+}
+
+// subscribe sends s's SUBSCRIBE until a connection answers it.
+func (c *Client) subscribe(ctx context.Context, s *Subscription) error {
+	for {
+		if s.cfg.hasGroup {
+			c.persistForGroup()
+		}
+		cn, err := c.waitUp(ctx)
+		if err != nil {
+			return err
+		}
+		if err := cn.canSubscribe(s); err != nil {
+			return err
+		}
+		r := &request{done: make(chan struct{})}
+		c.mu.Lock()
+		err = c.sendRequestLocked(cn, r, cn.subscribePacket(s))
+		c.mu.Unlock()
+		if err != nil {
+			return err
+		}
+		select {
+		case <-r.done:
+		case <-cn.done:
+			c.dropRequest(r)
+			continue // send it again on the next connection
+		case <-ctx.Done():
+			c.dropRequest(r)
+			return fmt.Errorf("mqttkit: subscribe %v: %w", s.Filters(), ctx.Err())
+		}
+		if r.err != nil {
+			return r.err
+		}
+		return c.subscribed(s, r)
+	}
+}
+
+// subscribed checks the SUBACK of s and activates it.
+func (c *Client) subscribed(s *Subscription, r *request) error {
+	granted := make([]QoS, len(s.filters))
+	for i, f := range s.filters {
+		code := packet.UnspecifiedError
+		if i < len(r.codes) {
+			code = r.codes[i]
+		}
+		if code.IsError() {
+			return &ReasonError{Packet: packet.SUBACK, Code: code,
+				Reason: strings.TrimSpace(r.reason + " (filter " + f.Filter + ")")}
+		}
+		granted[i] = QoS(code)
+		if granted[i] < f.QoS {
+			c.log.Warn("mqttkit: server granted a lower QoS than asked", "filter", f.Filter, "asked", f.QoS, "granted", granted[i])
+		}
+	}
+	c.mu.Lock()
+	s.granted = granted
+	s.active = true
+	c.mu.Unlock()
+	return nil
+}
+
+// persistForGroup switches a client whose user did not choose a session
+// expiry to a persistent session, reconnecting once, so that a consumer
+// group member keeps its in-flight messages across connection losses.
+func (c *Client) persistForGroup() {
+	c.mu.Lock()
+	if c.cfg.sessionExpirySet || c.sessionExpiry != 0 {
+		c.mu.Unlock()
+		return
+	}
+	c.sessionExpiry = c.cfg.groupExpiry
+	cn := c.cn
+	c.mu.Unlock()
+	c.log.Info("mqttkit: Group subscription: switching to a persistent session", "session_expiry_s", c.cfg.groupExpiry)
+	if cn != nil {
+		cn.disconnect(packet.NormalDisconnection, errors.New("mqttkit: reconnecting with a persistent session for a Group subscription"))
+		<-cn.done
+	}
+}
+
+// canSubscribe checks s against what the server said it supports.
+func (cn *conn) canSubscribe(s *Subscription) error {
+	for i, f := range s.filters {
+		if f.Filter != s.match[i] && !cn.sharedOK {
+			return &ReasonError{Packet: packet.CONNACK, Code: packet.SharedSubscriptionsNotSupported,
+				Reason: "the server has no shared subscriptions, needed for " + f.Filter}
+		}
+		if strings.ContainsAny(s.match[i], "+#") && !cn.wildcardOK {
+			return &ReasonError{Packet: packet.CONNACK, Code: packet.WildcardSubscriptionsNotSupported,
+				Reason: "the server refuses wildcard filters such as " + f.Filter}
+		}
+	}
+	return nil
+}
+
+func (cn *conn) subscribePacket(s *Subscription) *packet.Subscribe {
+	p := &packet.Subscribe{Subscriptions: s.filters}
+	if cn.subIDsOK {
+		p.Properties.SubscriptionIdentifiers = []uint32{s.id}
+	}
+	return p
+}
+
+// Unsubscribe ends the subscription: its handler gets no new messages (those
+// already queued to its workers are still handled), and the server is told
+// when connected. Messages the server sends meanwhile are acknowledged
+// without a handler.
+func (s *Subscription) Unsubscribe(ctx context.Context) error {
+	c := s.c
+	c.unregister(s)
+	s.stop()
+	c.mu.Lock()
+	cn := c.cn
+	c.mu.Unlock()
+	if cn == nil {
+		return nil
+	}
+	r := &request{done: make(chan struct{})}
+	c.mu.Lock()
+	err := c.sendRequestLocked(cn, r, &packet.Unsubscribe{Filters: s.Filters()})
+	c.mu.Unlock()
+	if err != nil {
+		return err
+	}
+	select {
+	case <-r.done:
+	case <-cn.done:
+		c.dropRequest(r)
+		// A new session has no subscription; a resumed one keeps it, and its
+		// messages are acknowledged without a handler.
+		return nil
+	case <-ctx.Done():
+		c.dropRequest(r)
+		return fmt.Errorf("mqttkit: unsubscribe %v: %w", s.Filters(), ctx.Err())
+	}
+	if r.err != nil {
+		return r.err
+	}
+	for i, code := range r.codes {
+		if code.IsError() {
+			return &ReasonError{Packet: packet.UNSUBACK, Code: code, Reason: r.reason + " (filter " + s.filters[min(i, len(s.filters)-1)].Filter + ")"}
+		}
+	}
+	return nil
+}
+
+// matches reports whether topic matches one of the subscription's filters.
+func (s *Subscription) matches(topic string) bool {
+	for _, f := range s.match {
+		if packet.MatchTopic(f, topic) {
+			return true
+		}
+	}
+	return false
+}
