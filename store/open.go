@@ -88,10 +88,7 @@ func (f *File) recoverLog() error {
 	if string(data[:headerLen]) != fileMagic {
 		return fmt.Errorf("store: %s is not an mqttkit session log (it starts with %q); move it away or choose another directory", f.path, data[:min(len(data), headerLen)])
 	}
-	end, err := f.indexRecords(data)
-	if err != nil {
-		return err
-	}
+	end := f.indexRecords(data)
 	f.size = int64(end)
 	if end == len(data) {
 		return nil
@@ -130,17 +127,17 @@ func (f *File) startLog(data []byte) error {
 
 // indexRecords indexes the records of data (a whole log) up to the first one
 // that is incomplete or damaged, and returns where that one starts.
-func (f *File) indexRecords(data []byte) (int, error) {
+func (f *File) indexRecords(data []byte) int {
 	off := headerLen
 	var ops []decodedOp
 	for {
 		body, ok := checkRecord(data[off:])
 		if !ok {
-			return off, nil
+			return off
 		}
 		var err error
-		if _, ops, err = decodeBody(body, ops[:0]); err != nil {
-			return off, nil
+		if ops, err = decodeBody(body, ops[:0]); err != nil {
+			return off
 		}
 		for _, op := range ops {
 			f.indexOp(op.key, op.delete, valLoc{off: int64(off + op.valuePos), n: uint32(op.valueLen), entry: uint32(op.entry)})

@@ -120,23 +120,23 @@ type decodedOp struct {
 }
 
 // decodeBody parses body (of a record whose checksum matched) and returns its
-// group offset and ops, appended to ops.
-func decodeBody(body []byte, ops []decodedOp) (groupOff uint64, _ []decodedOp, err error) {
-	groupOff, n := binary.Uvarint(body)
+// ops, appended to ops. The group offset is skipped: only laterGroup needs it.
+func decodeBody(body []byte, ops []decodedOp) ([]decodedOp, error) {
+	_, n := binary.Uvarint(body)
 	if n <= 0 {
-		return 0, ops, errBadBody
+		return ops, errBadBody
 	}
 	pos := n
 	for pos < len(body) {
 		start := pos
 		if len(body)-pos < 3 {
-			return 0, ops, errBadBody
+			return ops, errBadBody
 		}
 		typ, kind := body[pos], Kind(body[pos+1])
 		pos += 2
 		id, n := binary.Uvarint(body[pos:])
 		if n <= 0 || kind == 0 {
-			return 0, ops, errBadBody
+			return ops, errBadBody
 		}
 		pos += n
 		op := decodedOp{key: Key{Kind: kind, ID: id}}
@@ -146,16 +146,16 @@ func decodeBody(body []byte, ops []decodedOp) (groupOff uint64, _ []decodedOp, e
 		case opPut:
 			vlen, n := binary.Uvarint(body[pos:])
 			if n <= 0 || vlen > uint64(len(body)-pos-n) {
-				return 0, ops, errBadBody
+				return ops, errBadBody
 			}
 			pos += n
 			op.valuePos, op.valueLen = recordHeader+pos, int(vlen)
 			pos += int(vlen)
 		default:
-			return 0, ops, errBadBody
+			return ops, errBadBody
 		}
 		op.entry = pos - start
 		ops = append(ops, op)
 	}
-	return groupOff, ops, nil
+	return ops, nil
 }

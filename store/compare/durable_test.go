@@ -1,6 +1,7 @@
 package compare
 
 import (
+	"bytes"
 	"context"
 	"encoding/binary"
 	"fmt"
@@ -10,6 +11,8 @@ import (
 	"testing"
 
 	"github.com/cockroachdb/pebble"
+	"github.com/eclipse/paho.golang/packets"
+	pahofile "github.com/eclipse/paho.golang/paho/store/file"
 	"github.com/mqttkit/mqttkit/store"
 	bolt "go.etcd.io/bbolt"
 )
@@ -34,6 +37,7 @@ var backends = []struct {
 	{"bbolt-batch", func(b *testing.B, dir string) durable { return openBolt(b, dir, true) }},
 	{"pebble", func(b *testing.B, dir string) durable { return openPebble(b, dir, false) }},
 	{"pebble-async-ack", func(b *testing.B, dir string) durable { return openPebble(b, dir, true) }},
+	{"paho-file", openPahoFile},
 }
 
 // BenchmarkDurablePut measures durable publish lifecycles per second: each
@@ -160,3 +164,25 @@ func openPebble(b *testing.B, dir string, asyncAck bool) durable {
 		close: db.Close,
 	}
 }
+
+// openPahoFile opens paho.golang's file store, the baseline the issue names:
+// one file per packet, written to a temporary name, fsynced and renamed, all
+// under one mutex. Its Delete removes the file without a sync, so it compares
+// with the async-ack variants.
+func openPahoFile(b *testing.B, dir string) durable {
+	s, err := pahofile.New(dir, "p", "msg")
+	if err != nil {
+		b.Fatal(err)
+	}
+	return durable{
+		put: func(id uint64, v []byte) error {
+			return s.Put(pahoID(id), packets.PUBLISH, bytes.NewReader(v))
+		},
+		del:   func(id uint64) error { return s.Delete(pahoID(id)) },
+		close: func() error { return nil },
+	}
+}
+
+// pahoID maps a benchmark id onto MQTT's 16-bit packet ids, skipping 0; the
+// few ids in flight at once never collide.
+func pahoID(id uint64) uint16 { return uint16(id%65535) + 1 }

@@ -4,6 +4,7 @@ go 1.26.0
 
 require (
 	github.com/cockroachdb/pebble v1.1.5
+	github.com/eclipse/paho.golang v0.23.0
 	github.com/mqttkit/mqttkit v0.0.0
 	go.etcd.io/bbolt v1.5.0
 )
