@@ -33,7 +33,7 @@ func (f *File) commitLoop() {
 		}
 		buf, group, failed := f.pending, f.group, f.err
 		f.pending, f.group = spare[:0], newCommit()
-		f.inflight, f.inBase = buf, f.size-int64(len(buf))
+		f.inflight, f.inBase, f.inGroup = buf, f.size-int64(len(buf)), group
 		f.mu.Unlock()
 
 		err := failed
@@ -42,7 +42,7 @@ func (f *File) commitLoop() {
 		}
 
 		f.mu.Lock()
-		f.inflight = nil
+		f.inflight, f.inGroup = nil, nil
 		if err != nil && f.err == nil {
 			f.err = err
 		}

@@ -43,6 +43,7 @@ type File struct {
 	group    *Commit        // completes when pending is durable
 	inflight []byte         // records the committer is writing now
 	inBase   int64          // file offset of inflight
+	inGroup  *Commit        // completes when inflight is durable
 	err      error          // sticky: set by the first write, fsync or compaction failure
 	closed   bool
 	ops      int64
@@ -79,6 +80,9 @@ func (f *File) Apply(ops ...Op) *Commit {
 	if f.err != nil {
 		return failedCommit(f.err)
 	}
+	if len(ops) == 0 {
+		return f.barrier()
+	}
 	var w recordWriter
 	recOff := f.size
 	w.begin(f.pending, uint64(len(f.pending)))
@@ -94,6 +98,19 @@ func (f *File) Apply(ops ...Op) *Commit {
 	default:
 	}
 	return f.group
+}
+
+// barrier returns the Commit of the last change applied so far, for an
+// Apply without ops: it completes when everything before it is durable. f.mu
+// is held.
+func (f *File) barrier() *Commit {
+	switch {
+	case len(f.pending) > 0:
+		return f.group
+	case f.inGroup != nil:
+		return f.inGroup
+	}
+	return doneCommit
 }
 
 // indexOp records the effect of one op on the live set; f.mu is held (or the

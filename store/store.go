@@ -99,7 +99,9 @@ type Store interface {
 	// Apply applies ops atomically, after every change applied before it,
 	// and returns without waiting for the disk. The returned Commit
 	// completes when the change is durable, or with the error that stopped
-	// it. Commits complete in the order of their Apply calls.
+	// it. Commits complete in the order of their Apply calls, so Apply with
+	// no ops is a barrier: its Commit completes when every change applied
+	// before it is durable.
 	Apply(ops ...Op) *Commit
 	// Put stores value under key and returns once it is durable.
 	Put(ctx context.Context, key Key, value []byte) error

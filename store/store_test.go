@@ -114,6 +114,28 @@ func TestStoreContract(t *testing.T) {
 				}
 				sameRecords(t, loadAll(t, s), []record{{Key{Outbound, 2}, "b"}, {Key{Outbound, 3}, "c"}})
 			})
+			t.Run("apply without ops waits for everything before it", func(t *testing.T) {
+				s := impl.open(t)
+				for round := range 3 {
+					var before []*Commit
+					for i := range 10 * round {
+						before = append(before, s.Apply(Op{Key: Key{Outbound, uint64(i)}, Value: []byte("m")}))
+					}
+					if err := s.Apply().Wait(ctx); err != nil {
+						t.Fatalf("barrier: %v", err)
+					}
+					for i, c := range before {
+						select {
+						case <-c.Done():
+						default:
+							t.Fatalf("round %d: change %d is not durable after the barrier", round, i)
+						}
+					}
+				}
+				if got := len(loadAll(t, s)); got != 20 {
+					t.Fatalf("an empty Apply changed the records: %d loaded, want 20", got)
+				}
+			})
 			t.Run("apply copies values", func(t *testing.T) {
 				s := impl.open(t)
 				buf := []byte("original")
