@@ -75,17 +75,15 @@ func (r *body) vbi(what string) (uint32, error) {
 // bytes reads a two-byte length followed by that many bytes (a UTF-8 string
 // or binary data); the result aliases the body.
 func (r *body) bytes(what string) ([]byte, error) {
-	n, err := r.uint16(what + " length")
-	if err != nil {
-		return nil, err
+	if len(r.b)-r.off < 2 {
+		return nil, r.truncated(what+" length", 2)
 	}
-	if r.left() < int(n) {
-		r.off -= 2
-		defer func() { r.off += 2 }()
-		return nil, r.truncated(what, int(n)+2)
+	n := int(r.b[r.off])<<8 | int(r.b[r.off+1])
+	if len(r.b)-r.off-2 < n {
+		return nil, r.truncated(what, n+2)
 	}
-	s := r.b[r.off : r.off+int(n)]
-	r.off += int(n)
+	s := r.b[r.off+2 : r.off+2+n]
+	r.off += 2 + n
 	return s, nil
 }
 
