@@ -52,12 +52,13 @@ func (f *File) runCompaction() error {
 	if f.err != nil {
 		return f.err
 	}
-	if err := f.compactLocked(); err != nil {
-		f.retryAt = f.size + f.opts.compactMin
-		return err
-	}
+	err := f.compactLocked()
+	f.compErr = err
 	f.retryAt = 0
-	return nil
+	if err != nil {
+		f.retryAt = f.size + f.opts.compactMin
+	}
+	return err
 }
 
 // compactLocked writes the live records, including those still pending, to

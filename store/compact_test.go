@@ -4,6 +4,7 @@ import (
 	"context"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 )
 
@@ -159,4 +160,41 @@ func TestFileSurvivesCrashDuringCompaction(t *testing.T) {
 			sameRecords(t, loadAll(t, openFile(t, dir)), live)
 		})
 	}
+}
+
+func TestFileFailedCompactionLosesNothing(t *testing.T) {
+	dir := t.TempDir()
+	live := deadAndLive(t, dir)
+	s := openFile(t, dir)
+	// A directory where the compaction file goes makes creating it fail.
+	blocker := filepath.Join(dir, compactName)
+	if err := os.MkdirAll(filepath.Join(blocker, "x"), 0o700); err != nil {
+		t.Fatal(err)
+	}
+	err := s.Compact()
+	if err == nil || !strings.Contains(err.Error(), "the log is unchanged") {
+		t.Fatalf("Compact with its file blocked returned %v, want an error saying the log is unchanged", err)
+	}
+	if st := s.Stats(); st.CompactionErr == nil || st.Compactions != 0 {
+		t.Fatalf("stats after a failed compaction: %+v", st)
+	}
+	if err := s.Put(context.Background(), Key{Meta, MetaClientID}, []byte("still works")); err != nil {
+		t.Fatalf("Put after a failed compaction: %v", err)
+	}
+	want := append([]record{{Key{Meta, MetaClientID}, "still works"}}, live...)
+	sameRecords(t, loadAll(t, s), want)
+
+	if err := os.RemoveAll(blocker); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.Compact(); err != nil {
+		t.Fatalf("Compact once unblocked: %v", err)
+	}
+	if st := s.Stats(); st.CompactionErr != nil || st.Compactions != 1 {
+		t.Fatalf("stats after a successful compaction: %+v", st)
+	}
+	if err := s.Close(); err != nil {
+		t.Fatal(err)
+	}
+	sameRecords(t, loadAll(t, openFile(t, dir)), want)
 }

@@ -49,6 +49,7 @@ type File struct {
 	ops      int64
 	compacts int64
 	retryAt  int64 // no automatic compaction before size reaches this after a failure
+	compErr  error // the last compaction's failure, nil after a success
 	tornTail int64 // bytes dropped from the end of the log by Open
 
 	wake    chan struct{}   // capacity 1: pending has records
@@ -141,6 +142,10 @@ func (f *File) Delete(ctx context.Context, key Key) error {
 // are not durable yet.
 func (f *File) Load(fn func(key Key, value []byte) error) error {
 	f.mu.Lock()
+	if f.closed {
+		f.mu.Unlock()
+		return ErrClosed
+	}
 	keys := make([]Key, 0, len(f.index))
 	total := 0
 	for k, loc := range f.index {
@@ -220,6 +225,10 @@ type Stats struct {
 	LiveBytes   int64 // encoded size of those records
 	LogBytes    int64 // size of the log, counting changes not yet written
 	TornBytes   int64 // bytes of a torn last write dropped by Open
+	// CompactionErr is the last compaction's failure, nil once one
+	// succeeds. A failed compaction loses nothing (the log is unchanged)
+	// and is retried, but the log keeps growing until one succeeds.
+	CompactionErr error
 }
 
 // Stats returns a snapshot of the store's counters.
@@ -234,6 +243,8 @@ func (f *File) Stats() Stats {
 		LiveBytes:   f.live,
 		LogBytes:    f.size,
 		TornBytes:   f.tornTail,
+
+		CompactionErr: f.compErr,
 	}
 }
 

@@ -51,6 +51,10 @@ func (m *Memory) Delete(ctx context.Context, key Key) error {
 // Load calls fn for every record in key order, with a copy of its value.
 func (m *Memory) Load(fn func(key Key, value []byte) error) error {
 	m.mu.Lock()
+	if m.closed {
+		m.mu.Unlock()
+		return ErrClosed
+	}
 	keys := make([]Key, 0, len(m.recs))
 	for k := range m.recs {
 		keys = append(keys, k)
@@ -69,8 +73,7 @@ func (m *Memory) Load(fn func(key Key, value []byte) error) error {
 	return nil
 }
 
-// Close makes later changes fail with ErrClosed; the records stay readable
-// through Load.
+// Close makes later calls fail with ErrClosed.
 func (m *Memory) Close() error {
 	m.mu.Lock()
 	m.closed = true

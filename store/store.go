@@ -73,7 +73,7 @@ type Op struct {
 // packet (256 MiB), so every encoded PUBLISH fits.
 const MaxValueSize = 1<<28 + 1<<20
 
-// ErrClosed is returned for changes applied to a store after Close.
+// ErrClosed is returned for changes and Loads after Close.
 var ErrClosed = errors.New("store: the session store is closed; open it again to make changes")
 
 // ErrLocked is returned (wrapped) by Open when another store holds the
@@ -114,6 +114,7 @@ type Store interface {
 	// returned.
 	Load(fn func(key Key, value []byte) error) error
 	// Close waits until every change applied before it is durable, then
-	// releases the store. Changes applied after Close fail with ErrClosed.
+	// releases the store. Changes and Loads after Close fail with
+	// ErrClosed.
 	Close() error
 }

@@ -170,7 +170,7 @@ func TestStoreContract(t *testing.T) {
 					t.Fatalf("a refused Apply left records: %v", got)
 				}
 			})
-			t.Run("changes after close fail with ErrClosed", func(t *testing.T) {
+			t.Run("calls after close fail with ErrClosed", func(t *testing.T) {
 				s := impl.open(t)
 				if err := s.Put(ctx, Key{Outbound, 1}, []byte("kept")); err != nil {
 					t.Fatalf("Put: %v", err)
@@ -180,6 +180,9 @@ func TestStoreContract(t *testing.T) {
 				}
 				if err := s.Put(ctx, Key{Outbound, 2}, nil); !errors.Is(err, ErrClosed) {
 					t.Fatalf("Put after Close returned %v, want ErrClosed", err)
+				}
+				if err := s.Load(func(Key, []byte) error { return nil }); !errors.Is(err, ErrClosed) {
+					t.Fatalf("Load after Close returned %v, want ErrClosed", err)
 				}
 				if err := s.Close(); err != nil {
 					t.Fatalf("second Close: %v", err)
