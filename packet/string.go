@@ -116,7 +116,7 @@ func (s Subscribe) String() string {
 
 // String describes the SUBACK with its reason codes in hex.
 func (s Suback) String() string {
-	return fmt.Sprintf("SUBACK{id=%d reasons=%x props=%v}", s.PacketID, []ReasonCode(s.ReasonCodes), s.Properties)
+	return fmt.Sprintf("SUBACK{id=%d reasons=%s props=%v}", s.PacketID, codesString(s.ReasonCodes), s.Properties)
 }
 
 // String describes the UNSUBSCRIBE.
@@ -126,7 +126,7 @@ func (u Unsubscribe) String() string {
 
 // String describes the UNSUBACK with its reason codes in hex.
 func (u Unsuback) String() string {
-	return fmt.Sprintf("UNSUBACK{id=%d reasons=%x props=%v}", u.PacketID, []ReasonCode(u.ReasonCodes), u.Properties)
+	return fmt.Sprintf("UNSUBACK{id=%d reasons=%s props=%v}", u.PacketID, codesString(u.ReasonCodes), u.Properties)
 }
 
 // String names the PINGREQ.
@@ -143,4 +143,24 @@ func (d Disconnect) String() string {
 // String describes the AUTH; Authentication Data prints only as its length.
 func (a Auth) String() string {
 	return fmt.Sprintf("AUTH{reason=0x%02X %s props=%v}", byte(a.ReasonCode), a.ReasonCode, a.Properties)
+}
+
+// GoString keeps %#v from printing Authentication Data.
+func (p Properties) GoString() string { return "packet.Properties" + p.String() }
+
+// GoString keeps %#v from printing the password.
+func (c Connect) GoString() string { return "packet." + c.String() }
+
+// codesString prints reason codes in hex, as the specification lists them.
+func codesString(codes []ReasonCode) string {
+	var b strings.Builder
+	b.WriteByte('[')
+	for i, c := range codes {
+		if i > 0 {
+			b.WriteByte(' ')
+		}
+		fmt.Fprintf(&b, "%02x", byte(c))
+	}
+	b.WriteByte(']')
+	return b.String()
 }
