@@ -1,18 +1,154 @@
 package broker
 
 import (
+	"bufio"
+	"errors"
+	"fmt"
+	"io"
 	"net"
 	"sync"
+
+	"github.com/mqttkit/mqttkit/packet"
 )
 
-// serverConn is one client connection as mochi sees it. Writes are
+// serverConn is one client connection as mochi sees it. Reads go through a
+// validating reader: mochi only ever receives the bytes of packets that
+// mqttkit's packet decoder accepted, so no malformed input reaches mochi's
+// own decoder (which panics on some, mochi issue 501). Writes are
 // serialised so that a packet the broker writes itself (a DISCONNECT for a
 // malformed packet) never interleaves with one mochi is writing.
 type serverConn struct {
 	net.Conn
 	listener string
 
+	// Read side, used only by mochi's reading goroutine.
+	br        *bufio.Reader
+	maxSize   uint32
+	version   packet.Version // 0 until CONNECT has been read
+	pending   []byte         // validated bytes not yet handed to mochi
+	buf       []byte         // reused packet buffer
+	readErr   error          // sticky error after a malformed packet
+	onInvalid func(c *serverConn, err *packet.Error)
+
 	wmu sync.Mutex
+}
+
+// Read hands mochi the bytes of whole, validated packets.
+func (c *serverConn) Read(p []byte) (int, error) {
+	if len(c.pending) == 0 {
+		if c.readErr != nil {
+			return 0, c.readErr
+		}
+		if err := c.next(); err != nil {
+			c.readErr = err
+			return 0, err
+		}
+	}
+	n := copy(p, c.pending)
+	c.pending = c.pending[n:]
+	return n, nil
+}
+
+// next reads and validates one packet into c.pending.
+func (c *serverConn) next() error {
+	hlen, err := c.peekHeaderLen()
+	if err != nil {
+		return err
+	}
+	head, _ := c.br.Peek(hlen)
+	if c.version == 0 && packet.Type(head[0]>>4) != packet.CONNECT {
+		return c.invalid(&packet.Error{Code: packet.ProtocolError, Msg: "the first packet must be CONNECT"})
+	}
+	c.buf = append(c.buf[:0], head...)
+	h, err := packet.ReadFixedHeader(c.br, c.maxSize)
+	if err != nil {
+		return c.fail(err)
+	}
+	if err := c.checkDirection(h.Type); err != nil {
+		return c.invalid(err)
+	}
+	size := h.Size()
+	if cap(c.buf) < size {
+		c.buf = append(make([]byte, 0, size), c.buf...)
+	}
+	c.buf = c.buf[:size]
+	if _, err := io.ReadFull(c.br, c.buf[hlen:]); err != nil {
+		if errors.Is(err, io.EOF) {
+			err = io.ErrUnexpectedEOF
+		}
+		return err
+	}
+	v := c.version
+	if v == 0 {
+		v = packet.V5 // CONNECT carries its own version
+	}
+	pk, _, err := packet.DecodePacket(c.buf, v, c.maxSize)
+	if err != nil {
+		return c.fail(err)
+	}
+	if cp, ok := pk.(*packet.Connect); ok {
+		c.version = cp.ProtocolVersion
+	}
+	c.pending = c.buf
+	if cap(c.buf) > 64<<10 {
+		c.buf = nil // do not pin a large buffer for an idle connection
+	}
+	return nil
+}
+
+// peekHeaderLen waits for a whole fixed header and returns its length, so
+// its bytes can be copied before ReadFixedHeader consumes them.
+func (c *serverConn) peekHeaderLen() (int, error) {
+	for n := 2; ; n++ {
+		b, err := c.br.Peek(n)
+		if err != nil {
+			if errors.Is(err, io.EOF) && len(b) > 0 {
+				err = io.ErrUnexpectedEOF
+			}
+			return 0, err
+		}
+		if b[n-1]&0x80 == 0 || n == 5 {
+			return n, nil
+		}
+	}
+}
+
+// checkDirection rejects packets only a server may send, and a second
+// CONNECT.
+func (c *serverConn) checkDirection(t packet.Type) *packet.Error {
+	switch {
+	case t == packet.CONNECT && c.version != 0:
+		return &packet.Error{Code: packet.ProtocolError, Packet: t, Msg: "a second CONNECT on one connection"}
+	case t == packet.CONNACK || t == packet.SUBACK || t == packet.UNSUBACK || t == packet.PINGRESP:
+		return &packet.Error{Code: packet.ProtocolError, Packet: t, Msg: "a client must not send " + t.String()}
+	}
+	return nil
+}
+
+// fail turns a decoding error into the connection's end: packet errors
+// close it as malformed, I/O errors pass through.
+func (c *serverConn) fail(err error) error {
+	var pe *packet.Error
+	if errors.As(err, &pe) {
+		return c.invalid(pe)
+	}
+	return err
+}
+
+// invalid ends the connection for a malformed or forbidden packet: for an
+// MQTT v5 client it first sends DISCONNECT with the error's reason code
+// (0x81 Malformed Packet, 0x82 Protocol Error, 0x95 Packet Too Large).
+func (c *serverConn) invalid(pe *packet.Error) error {
+	if c.onInvalid != nil {
+		c.onInvalid(c, pe)
+	}
+	if c.version == packet.V5 {
+		if b, err := (&packet.Disconnect{ReasonCode: pe.Code}).Append(nil, packet.V5); err == nil {
+			_, _ = c.Write(b)
+		}
+	}
+	_ = c.Conn.Close()
+	return &malformedError{err: pe}
 }
 
 // Write writes one or more whole packets.
@@ -22,16 +158,20 @@ func (c *serverConn) Write(p []byte) (int, error) {
 	return c.Conn.Write(p)
 }
 
-// malformedError is why a connection was closed for a malformed or
-// oversized packet.
+// malformedError is why a connection was closed for a malformed, oversized
+// or forbidden packet.
 type malformedError struct {
-	err error
+	err *packet.Error
 }
 
-func (e *malformedError) Error() string { return "malformed packet: " + e.err.Error() }
+func (e *malformedError) Error() string { return fmt.Sprintf("connection closed: %v", e.err) }
 func (e *malformedError) Unwrap() error { return e.err }
 
-// wrapConn returns the net.Conn mochi reads and writes for c.
+// wrapConn prepares c's validating reader and returns the net.Conn mochi
+// reads and writes.
 func (s *Server) wrapConn(c *serverConn) net.Conn {
+	c.br = bufio.NewReaderSize(c.Conn, 4096)
+	c.maxSize = s.cfg.Limits.MaxPacketSize
+	c.onInvalid = s.hook.countInvalid
 	return c
 }

@@ -8,6 +8,7 @@ import (
 
 	mqtt "github.com/mochi-mqtt/server/v2"
 	"github.com/mochi-mqtt/server/v2/packets"
+	"github.com/mqttkit/mqttkit/packet"
 )
 
 // hook is the broker's mochi hook: authentication, ACL, shared-subscription
@@ -17,6 +18,7 @@ type hook struct {
 	srv *Server
 
 	dropped atomic.Int64 // messages dropped that mochi does not count
+	invalid atomic.Int64 // connections closed for malformed packets
 
 	rrMu sync.Mutex
 	rr   map[string]uint64 // shared filter -> next member index
@@ -157,4 +159,9 @@ func (h *hook) OnPacketEncode(cl *mqtt.Client, pk packets.Packet) packets.Packet
 		pk.Properties.MaximumPacketSize = h.srv.cfg.Limits.MaxPacketSize
 	}
 	return pk
+}
+
+// countInvalid counts a connection closed for a malformed packet.
+func (h *hook) countInvalid(*serverConn, *packet.Error) {
+	h.invalid.Add(1)
 }

@@ -13,13 +13,16 @@ import (
 	"golang.org/x/crypto/bcrypt"
 )
 
+// hashCost is bcrypt's work factor for new hashes; tests lower it.
+var hashCost = bcrypt.DefaultCost
+
 // HashPassword returns the bcrypt hash of password, the form a users file
 // stores, so that a leaked users file does not leak passwords.
 func HashPassword(password string) (string, error) {
 	if password == "" {
 		return "", errors.New("broker: empty password; choose a non-empty password")
 	}
-	h, err := bcrypt.GenerateFromPassword([]byte(password), bcrypt.DefaultCost)
+	h, err := bcrypt.GenerateFromPassword([]byte(password), hashCost)
 	if err != nil {
 		return "", fmt.Errorf("broker: hashing password: %w", err)
 	}
@@ -129,6 +132,6 @@ func (u users) check(name string, password []byte) bool {
 // dummyHash is compared against when the user is unknown; it is made on
 // first use so that programs that never authenticate do not pay for it.
 var dummyHash = sync.OnceValue(func() []byte {
-	h, _ := bcrypt.GenerateFromPassword([]byte("mqttkit-unknown-user"), bcrypt.DefaultCost)
+	h, _ := bcrypt.GenerateFromPassword([]byte("mqttkit-unknown-user"), hashCost)
 	return h
 })

@@ -1,10 +1,14 @@
 package mqtttest
 
 import (
+	"fmt"
+	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 
 	"github.com/mqttkit/mqttkit/broker"
+	"golang.org/x/crypto/bcrypt"
 )
 
 // Broker is an embedded broker (package broker) started for one test.
@@ -41,12 +45,10 @@ func NewBroker(t testing.TB, opts ...Option) *Broker {
 		}
 	}
 	if len(o.users) > 0 {
-		cfg.UsersFile = filepath.Join(t.TempDir(), "users")
-		for _, u := range o.users {
-			if err := broker.AddUser(cfg.UsersFile, u.name, u.password); err != nil {
-				t.Fatalf("mqtttest: %v", err)
-			}
-		}
+		cfg.UsersFile = writeUsersFile(t, o.users)
+	}
+	if o.brokerConfig != nil {
+		o.brokerConfig(&cfg)
 	}
 	b := &Broker{t: t, cfg: cfg}
 	b.start()
@@ -112,3 +114,24 @@ func (b *Broker) Pause() { b.proxy.Pause() }
 
 // Resume undoes Pause.
 func (b *Broker) Resume() { b.proxy.Resume() }
+
+// writeUsersFile writes a users file in broker's format ("name:bcrypt-hash"
+// lines) at bcrypt's minimum cost: broker.AddUser's default cost takes about
+// a second per hash and per login under the race detector, which tests do
+// not need.
+func writeUsersFile(t testing.TB, users []user) string {
+	t.Helper()
+	var b strings.Builder
+	for _, u := range users {
+		h, err := bcrypt.GenerateFromPassword([]byte(u.password), bcrypt.MinCost)
+		if err != nil {
+			t.Fatalf("mqtttest: hashing the password of %q: %v", u.name, err)
+		}
+		fmt.Fprintf(&b, "%s:%s\n", u.name, h)
+	}
+	path := filepath.Join(t.TempDir(), "users")
+	if err := os.WriteFile(path, []byte(b.String()), 0o600); err != nil {
+		t.Fatalf("mqtttest: writing users file: %v", err)
+	}
+	return path
+}

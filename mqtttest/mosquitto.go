@@ -60,6 +60,9 @@ func Mosquitto(t testing.TB, opts ...Option) *MosquittoServer {
 		t.Skipf("mqtttest: skipping: %v", err)
 	}
 	o := buildOptions(opts)
+	if o.brokerConfig != nil {
+		t.Fatal("mqtttest: WithBrokerConfig applies to the embedded broker only; do not pass it to Mosquitto or EachBroker")
+	}
 	dir := t.TempDir()
 	m := &MosquittoServer{t: t, bin: bin, log: newTestLog(t, "mosquitto: ")}
 	t.Cleanup(m.stop)

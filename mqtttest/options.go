@@ -1,5 +1,7 @@
 package mqtttest
 
+import "github.com/mqttkit/mqttkit/broker"
+
 // Option configures a broker started by NewBroker, Mosquitto or EachBroker.
 // Every option applies to both brokers unless its doc says otherwise.
 type Option func(*options)
@@ -11,6 +13,7 @@ type options struct {
 	dataDir        string
 	noPersistence  bool
 	debug          bool
+	brokerConfig   func(*broker.Config)
 }
 
 type user struct{ name, password string }
@@ -61,4 +64,12 @@ func WithoutPersistence() Option {
 // WithDebug logs everything the broker logs, not only warnings.
 func WithDebug() Option {
 	return func(o *options) { o.debug = true }
+}
+
+// WithBrokerConfig lets fn adjust the embedded broker's configuration after
+// mqtttest has filled it in (address, logger, data dir, users), e.g. to set
+// an ACL file or other limits. Embedded broker only: Mosquitto fails the
+// test when given it, rather than run without what the test relies on.
+func WithBrokerConfig(fn func(*broker.Config)) Option {
+	return func(o *options) { o.brokerConfig = fn }
 }
