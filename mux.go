@@ -53,8 +53,9 @@ var ErrNoRoute = errors.New("mqttkit: no Mux pattern matches the topic")
 // # Subscribing
 //
 // Filter returns one MQTT filter that covers every pattern, for a single
-// Subscribe; Filters returns the exact set of filters. A message that matches
-// no pattern fails with ErrNoRoute.
+// Subscribe; Filters returns filters that match exactly the patterns' topics,
+// for mqttkit.AlsoFilters. A message that matches no pattern fails with
+// ErrNoRoute.
 //
 // A Mux is safe for concurrent use; patterns may be added while it serves.
 // Its zero value is an empty Mux ready to use.
@@ -196,21 +197,55 @@ func (mux *Mux) Filter() string {
 	return strings.Join(parts, "/")
 }
 
-// Filters returns the MQTT topic filters of the patterns, one per pattern in
-// registration order, with named wildcards written as + and #: subscribing to
-// all of them delivers exactly the messages the Mux can route.
+// Filters returns the MQTT topic filters of the patterns, with named
+// wildcards written as + and #, in registration order, leaving out a filter
+// when another one matches every topic it matches ("a/b/c" under "a/#"):
+// subscribing to all of them delivers exactly the messages the Mux can route.
+// Filters that still overlap ("a/+/c" and "a/b/+") can make the server send a
+// message once per matching filter (MQTT v5 §3.3.4); subscribe to Filter
+// instead when that matters.
 func (mux *Mux) Filters() []string {
 	mux.mu.Lock()
 	defer mux.mu.Unlock()
-	filters := make([]string, len(mux.routes))
+	filters := make([]string, 0, len(mux.routes))
 	for i, r := range mux.routes {
+		covered := false
+		for j, other := range mux.routes {
+			covered = covered || (i != j && covers(other.levels, r.levels))
+		}
+		if covered {
+			continue
+		}
 		parts := make([]string, len(r.levels))
 		for j, l := range r.levels {
 			parts[j] = l.filterLevel()
 		}
-		filters[i] = strings.Join(parts, "/")
+		filters = append(filters, strings.Join(parts, "/"))
 	}
 	return filters
+}
+
+// covers reports whether every topic that pattern b matches also matches
+// pattern a. Registered patterns never have the same shape, so two patterns
+// never cover each other.
+func covers(a, b []level) bool {
+	for i, l := range a {
+		if l.kind == multi {
+			// # covers whatever follows, unless it is the first level and b's
+			// first level is a literal "$…" topic level it must not match.
+			return i > 0 || b[0].kind != literal || !strings.HasPrefix(b[0].value, "$")
+		}
+		if i >= len(b) || b[i].kind == multi {
+			return false
+		}
+		switch {
+		case l.kind == literal && (b[i].kind != literal || b[i].value != l.value):
+			return false
+		case l.kind == single && i == 0 && b[0].kind == literal && strings.HasPrefix(b[0].value, "$"):
+			return false
+		}
+	}
+	return len(a) == len(b)
 }
 
 // filterLevel is the level as it appears in an MQTT topic filter.

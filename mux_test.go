@@ -237,8 +237,15 @@ func TestMuxFilter(t *testing.T) {
 			filters: []string{"s/+/temp", "s/+/hum"}},
 		{name: "different lengths", patterns: []string{"a/b", "a/b/c"}, want: "a/b/#", filters: []string{"a/b", "a/b/c"}},
 		{name: "hash and shorter", patterns: []string{"a/b/#", "a/c"}, want: "a/+/#", filters: []string{"a/b/#", "a/c"}},
-		{name: "hash absorbs", patterns: []string{"a/#", "a/b/c"}, want: "a/#", filters: []string{"a/#", "a/b/c"}},
-		{name: "root hash", patterns: []string{"#", "a"}, want: "#", filters: []string{"#", "a"}},
+		{name: "hash absorbs", patterns: []string{"a/b/c", "a/#"}, want: "a/#", filters: []string{"a/#"}},
+		{name: "hash absorbs the parent", patterns: []string{"a", "a/#"}, want: "a/#", filters: []string{"a/#"}},
+		{name: "deeper hash does not absorb the parent", patterns: []string{"a", "a/b/#"}, want: "a/#", filters: []string{"a", "a/b/#"}},
+		{name: "root hash", patterns: []string{"#", "a"}, want: "#", filters: []string{"#"}},
+		{name: "root hash leaves $ topics", patterns: []string{"#", "$SYS/x"}, want: "#", filters: []string{"#", "$SYS/x"}},
+		{name: "plus absorbs a literal", patterns: []string{"a/b", "+/b"}, want: "+/b", filters: []string{"+/b"}},
+		{name: "plus leaves $ topics", patterns: []string{"$SYS/b", "+/b"}, want: "+/b", filters: []string{"$SYS/b", "+/b"}},
+		{name: "partial overlap keeps both", patterns: []string{"a/+/c", "a/b/+"}, want: "a/+/+", filters: []string{"a/+/c", "a/b/+"}},
+		{name: "hash absorbs plus", patterns: []string{"a/+", "a/#"}, want: "a/#", filters: []string{"a/#"}},
 		{name: "disjoint", patterns: []string{"a/b", "c/d"}, want: "+/+", filters: []string{"a/b", "c/d"}},
 	}
 	for _, tt := range tests {
@@ -255,25 +262,38 @@ func TestMuxFilter(t *testing.T) {
 	}
 }
 
-// Every topic a pattern matches must also match Filter(), or one Subscribe
-// would not serve the Mux.
-func TestMuxFilterCoversEveryPattern(t *testing.T) {
-	patterns := []string{"a/b", "a/{x}/c", "a/b/c/{rest...}", "d"}
-	topics := []string{"a/b", "a/q/c", "a/b/c", "a/b/c/d/e", "d"}
+// Every topic a pattern matches must also match Filter() and one of
+// Filters(), or subscribing to them would not serve the Mux.
+func TestMuxFiltersCoverEveryPattern(t *testing.T) {
+	patterns := []string{"a/b", "a/{x}/c", "a/b/c/{rest...}", "d", "a/b/c/d", "+/c/{x}"}
+	topics := []string{"a/b", "a/q/c", "a/b/c", "a/b/c/d", "a/b/c/d/e", "d", "q/c/r"}
 	var got routed
 	mux := newTestMux(t, patterns, nil, &got)
-	filter := mux.Filter()
+	nop := func(context.Context, *mqttkit.Message) error { return nil }
+	// A Mux of plain filters is an MQTT topic matcher.
+	one := mqttkit.NewMux()
+	if err := one.HandleFunc(mux.Filter(), nop); err != nil {
+		t.Fatalf("Filter() = %q is not a valid pattern: %v", mux.Filter(), err)
+	}
+	all := mqttkit.NewMux()
+	for _, f := range mux.Filters() {
+		if err := all.HandleFunc(f, nop); err != nil {
+			t.Fatalf("Filters() has %q, not a valid pattern: %v", f, err)
+		}
+	}
 	for _, topic := range topics {
 		if err := mux.HandleMessage(context.Background(), &mqttkit.Message{Topic: topic}); err != nil {
 			t.Fatalf("topic %q: %v", topic, err)
 		}
-		filterMux := mqttkit.NewMux() // a Mux with one plain filter is an MQTT matcher
-		if err := filterMux.HandleFunc(filter, func(context.Context, *mqttkit.Message) error { return nil }); err != nil {
-			t.Fatalf("Filter() = %q is not a valid pattern: %v", filter, err)
+		if err := one.HandleMessage(context.Background(), &mqttkit.Message{Topic: topic}); err != nil {
+			t.Errorf("topic %q matches %q but not Filter() = %q", topic, got.pattern, mux.Filter())
 		}
-		if err := filterMux.HandleMessage(context.Background(), &mqttkit.Message{Topic: topic}); err != nil {
-			t.Errorf("topic %q matches %q but not Filter() = %q", topic, got.pattern, filter)
+		if err := all.HandleMessage(context.Background(), &mqttkit.Message{Topic: topic}); err != nil {
+			t.Errorf("topic %q matches %q but none of Filters() = %q", topic, got.pattern, mux.Filters())
 		}
+	}
+	if fs := mux.Filters(); len(fs) != 5 {
+		t.Errorf("Filters() = %q, want a/b/c/d left out under a/b/c/#", fs)
 	}
 }
 
