@@ -32,7 +32,7 @@ func TestRecommendedChain(t *testing.T) {
 		t.Fatalf("calls=%d duplicates=%d dead letters=%d; want 3, 1, 1", calls, dups, len(pub.sent))
 	}
 	got := userProps(pub.sent[0])
-	if !strings.Contains(strings.Join(got, "\n"), "handler panicked on topic \"orders/9\": nil pointer somewhere") ||
+	if !strings.Contains(strings.Join(got, "\n"), "handler panicked: nil pointer somewhere") ||
 		!strings.Contains(strings.Join(got, "\n"), AttemptsProperty+"=3") {
 		t.Errorf("dead letter properties %q lack the panic or the attempts", got)
 	}

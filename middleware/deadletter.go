@@ -30,7 +30,7 @@ const maxErrorText = 4096
 // Publisher sends a message; DeadLetter uses it to publish dead letters.
 // It takes the whole message so that the payload and the properties of the
 // failed message (content type, correlation data, response topic, user
-// properties) travel with it.
+// properties) travel with it. *mqttkit.Client is a Publisher.
 type Publisher interface {
 	PublishMessage(ctx context.Context, m *mqttkit.Message) error
 }

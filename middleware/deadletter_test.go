@@ -14,6 +14,9 @@ import (
 	"github.com/mqttkit/mqttkit/packet"
 )
 
+// The client publishes dead letters without an adapter.
+var _ Publisher = (*mqttkit.Client)(nil)
+
 // recordingPublisher keeps what it is asked to publish, or fails with err.
 type recordingPublisher struct {
 	mu   sync.Mutex
