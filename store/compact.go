@@ -29,49 +29,49 @@ func (f *File) Compact() error {
 	}
 }
 
-// maybeCompact compacts when the dead records pass the thresholds of
-// WithCompaction; it runs on the committer goroutine.
-func (f *File) maybeCompact() {
-	f.mu.Lock()
-	dead := f.size - int64(headerLen) - f.live
-	want := f.err == nil && f.size >= f.retryAt &&
-		dead >= f.opts.compactMin && float64(dead) > f.opts.compactRatio*float64(f.live)
-	f.mu.Unlock()
-	if want {
-		// A failure leaves the log as it was and is retried after
-		// compactMin more bytes; runCompaction arranges that.
-		_ = f.runCompaction()
-	}
-}
-
-// runCompaction compacts the log on the committer goroutine, so no group
-// write is in flight. It holds f.mu throughout: Apply waits for it.
-func (f *File) runCompaction() error {
+// compactionDue reports whether the dead records have passed the thresholds
+// of WithCompaction.
+func (f *File) compactionDue() bool {
 	f.mu.Lock()
 	defer f.mu.Unlock()
-	if f.err != nil {
-		return f.err
-	}
-	err := f.compactLocked()
-	f.compErr = err
-	f.retryAt = 0
-	if err != nil {
-		f.retryAt = f.size + f.opts.compactMin
-	}
-	return err
+	dead := f.size - int64(headerLen) - f.live
+	return f.err == nil && f.size >= f.retryAt &&
+		dead >= f.opts.compactMin && float64(dead) > f.opts.compactRatio*float64(f.live)
 }
 
-// compactLocked writes the live records, including those still pending, to
-// a new file, fsyncs it and renames it over the log. A crash before the
-// rename leaves the old log and a partial compactName that Open removes; a
-// crash after it leaves the complete new log.
-func (f *File) compactLocked() error {
+// liveRecord is one entry of the index, copied for a compaction.
+type liveRecord struct {
+	key Key
+	loc valLoc
+}
+
+// snapshot copies the index; f.mu is held.
+func (f *File) snapshot() []liveRecord {
+	snap := make([]liveRecord, 0, len(f.index))
+	for k, loc := range f.index {
+		snap = append(snap, liveRecord{k, loc})
+	}
+	return snap
+}
+
+// compactWith writes the records of snap, the state including the group buf
+// (which starts at file offset base and has not been written), to a new file,
+// fsyncs it and renames it over the log, so that buf becomes durable with it.
+// Apply goes on meanwhile: the records applied since are moved to the new
+// file's numbering when it replaces the old one.
+//
+// A crash before the rename leaves the old log and a partial compactName that
+// Open removes; after it, the complete new log. written reports whether the
+// rename happened: if not, the log is unchanged and buf still has to be
+// written. err is the compaction's failure.
+func (f *File) compactWith(buf []byte, base int64, snap []liveRecord) (written bool, err error) {
+	slices.SortFunc(snap, func(a, b liveRecord) int { return compareKeys(a.key, b.key) })
 	tmpPath := f.logPath(compactName)
 	tmp, err := os.OpenFile(tmpPath, os.O_RDWR|os.O_CREATE|os.O_TRUNC|os.O_APPEND, 0o600)
 	if err != nil {
-		return fmt.Errorf("store: compacting %s: %w; the log is unchanged", f.path, err)
+		return false, fmt.Errorf("store: compacting %s: %w; the log is unchanged", f.path, err)
 	}
-	index, live, size, err := f.writeLive(tmp)
+	index, size, err := f.writeLive(tmp, snap, buf, base)
 	if err == nil {
 		err = f.syncFile(tmp)
 	}
@@ -79,71 +79,87 @@ func (f *File) compactLocked() error {
 		err = os.Rename(tmpPath, f.path)
 	}
 	if err != nil {
-		return errors.Join(
+		return false, errors.Join(
 			fmt.Errorf("store: compacting %s: %w; the log is unchanged", f.path, err),
 			tmp.Close(), os.Remove(tmpPath))
 	}
-	// The new file is the log now, whatever happens next.
+
+	f.mu.Lock()
 	old := f.log
-	f.log, f.index, f.live, f.size = tmp, index, live, size
-	f.pending = f.pending[:0]
-	f.group.finish(nil)
-	f.group = newCommit()
+	f.log = tmp
+	f.renumber(index, size)
+	f.inflight, f.inGroup = nil, nil // buf is in the new file now
 	f.compacts++
+	f.mu.Unlock()
 	if err := errors.Join(old.Close(), syncDir(f.dir)); err != nil {
-		f.err = fmt.Errorf("store: compacted %s but could not make the rename durable (%w); the store accepts no more changes: close and reopen it", f.path, err)
-		return f.err
+		return true, fmt.Errorf("store: compacted %s but could not make the rename durable (%w); the store accepts no more changes: close and reopen it", f.path, err)
 	}
-	return nil
+	return true, nil
 }
 
-// writeLive writes a log holding the live records to tmp, in key order, and
-// returns its index, live byte count and size.
-func (f *File) writeLive(tmp *os.File) (map[Key]valLoc, int64, int64, error) {
-	keys := make([]Key, 0, len(f.index))
-	for k := range f.index {
-		keys = append(keys, k)
+// renumber points the index at the compacted log, whose records are in
+// compacted and which is size bytes long, followed by the records applied
+// during the compaction (still pending); f.mu is held.
+func (f *File) renumber(compacted map[Key]valLoc, size int64) {
+	pendBase := f.size - int64(len(f.pending))
+	f.live = 0
+	for k, loc := range f.index {
+		if loc.off >= pendBase {
+			loc.off += size - pendBase // applied during the compaction
+		} else {
+			loc = compacted[k] // unchanged since the snapshot
+		}
+		f.index[k] = loc
+		f.live += int64(loc.entry)
 	}
-	slices.SortFunc(keys, compareKeys)
+	f.size = size + int64(len(f.pending))
+}
 
-	index := make(map[Key]valLoc, len(keys))
-	var live, written int64
-	buf := append(make([]byte, 0, compactFlush+compactRecord), fileMagic...)
+// writeLive writes a log holding the records of snap, in order, to tmp and
+// returns its index and size. Values at or after base are read from buf, the
+// others from the log.
+func (f *File) writeLive(tmp *os.File, snap []liveRecord, buf []byte, base int64) (map[Key]valLoc, int64, error) {
+	index := make(map[Key]valLoc, len(snap))
+	var written int64
+	out := append(make([]byte, 0, compactFlush+compactRecord), fileMagic...)
 	var w recordWriter
 	var val []byte
 	open := false
-	for _, k := range keys {
-		loc := f.index[k]
-		var err error
-		if val, err = f.appendValue(val[:0], loc); err != nil {
-			return nil, 0, 0, err
+	for _, r := range snap {
+		loc := r.loc
+		if loc.off >= base {
+			val = append(val[:0], buf[loc.off-base:loc.off-base+int64(loc.n)]...)
+		} else {
+			val = slices.Grow(val[:0], int(loc.n))[:loc.n]
+			if _, err := f.log.ReadAt(val, loc.off); err != nil {
+				return nil, 0, fmt.Errorf("reading a record at byte %d: %w", loc.off, err)
+			}
 		}
 		if open && len(w.buf)-w.start+len(val) > compactRecord {
-			buf, open = w.finish(), false
+			out, open = w.finish(), false
 		}
 		if !open {
-			if len(buf) >= compactFlush {
-				if _, err := tmp.Write(buf); err != nil {
-					return nil, 0, 0, err
+			if len(out) >= compactFlush {
+				if _, err := tmp.Write(out); err != nil {
+					return nil, 0, err
 				}
-				written += int64(len(buf))
-				buf = buf[:0]
+				written += int64(len(out))
+				out = out[:0]
 			}
 			// Group offset 0: each compacted record counts as durable on
 			// its own, so damage inside the compacted log is never
 			// mistaken for a torn write.
-			w.begin(buf, 0)
+			w.begin(out, 0)
 			open = true
 		}
-		pos, entry := w.add(Op{Key: k, Value: val})
-		index[k] = valLoc{off: written + int64(w.start) + int64(pos), n: loc.n, entry: uint32(entry)}
-		live += int64(entry)
+		pos, entry := w.add(Op{Key: r.key, Value: val})
+		index[r.key] = valLoc{off: written + int64(w.start) + int64(pos), n: loc.n, entry: uint32(entry)}
 	}
 	if open {
-		buf = w.finish()
+		out = w.finish()
 	}
-	if _, err := tmp.Write(buf); err != nil {
-		return nil, 0, 0, err
+	if _, err := tmp.Write(out); err != nil {
+		return nil, 0, err
 	}
-	return index, live, written + int64(len(buf)), nil
+	return index, written + int64(len(out)), nil
 }

@@ -23,13 +23,15 @@ const (
 // writeUntilKilled is the helper process of TestFileKilledWriterLosesNothing:
 // writers put values under ids from $writeEnv_FROM on, print "put ID" once a
 // Put returned, delete every other id and print "del ID" once that returned.
+// The log compacts every few KiB, so kills land in compactions too.
 func writeUntilKilled(dir string) int {
 	from, err := strconv.ParseUint(os.Getenv(writeEnv+"_FROM"), 10, 64)
 	if err != nil {
 		fmt.Println("bad start id:", err)
 		return 1
 	}
-	s, err := Open(dir)
+	// A small compaction threshold makes the kill land in compactions too.
+	s, err := Open(dir, WithCompaction(8<<10, 0.5))
 	if err != nil {
 		fmt.Println("open failed:", err)
 		return 1

@@ -35,7 +35,7 @@ type File struct {
 	syncs atomic.Int64 // fsyncs of the log, for Stats
 
 	mu       sync.Mutex
-	log      *os.File       // written only by the committer goroutine
+	log      *os.File       // written and replaced only by the committer goroutine
 	index    map[Key]valLoc // live records
 	live     int64          // encoded bytes of the live records' ops
 	size     int64          // end of the log once pending is written
@@ -44,6 +44,7 @@ type File struct {
 	inflight []byte         // records the committer is writing now
 	inBase   int64          // file offset of inflight
 	inGroup  *Commit        // completes when inflight is durable
+	spare    []byte         // the committer's buffer for the next pending
 	err      error          // sticky: set by the first write, fsync or compaction failure
 	closed   bool
 	ops      int64

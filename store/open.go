@@ -100,7 +100,7 @@ func (f *File) recoverLog() error {
 	if err := log.Truncate(int64(end)); err != nil {
 		return fmt.Errorf("store: cutting the torn tail off %s: %w", f.path, err)
 	}
-	if err := f.sync(); err != nil {
+	if err := f.syncFile(f.log); err != nil {
 		return fmt.Errorf("store: cutting the torn tail off %s: %w", f.path, err)
 	}
 	return nil
@@ -118,7 +118,7 @@ func (f *File) startLog(data []byte) error {
 	if _, err := f.log.Write([]byte(fileMagic)); err != nil {
 		return fmt.Errorf("store: creating the session log: %w", err)
 	}
-	if err := errors.Join(f.sync(), syncDir(f.dir)); err != nil {
+	if err := errors.Join(f.syncFile(f.log), syncDir(f.dir)); err != nil {
 		return fmt.Errorf("store: creating the session log: %w", err)
 	}
 	f.size = int64(headerLen)

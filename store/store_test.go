@@ -216,3 +216,6 @@ func valueFor(id uint64, size int) []byte {
 	copy(v, fmt.Sprintf("v%d:", id))
 	return v
 }
+
+// String shows a record's value quoted, so that a failure shows its bytes.
+func (r record) String() string { return fmt.Sprintf("%v=%q", r.key, r.value) }
