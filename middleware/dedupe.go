@@ -9,7 +9,8 @@ import (
 )
 
 // MessageIDProperty is the user property that carries a message's unique id,
-// which Dedupe uses by default to recognise a redelivered message.
+// which Dedupe uses by default to recognise a redelivered message. A
+// publisher sets it with mqttkit.WithUserProperty(MessageIDProperty, id).
 const MessageIDProperty = "mqttkit-id"
 
 // Store remembers which messages were handled, for Dedupe. It is an
