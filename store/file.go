@@ -214,9 +214,6 @@ func (f *File) Close() error {
 	return errors.Join(f.err, f.log.Close(), unlockDir(f.lock))
 }
 
-// Dir returns the session directory the store was opened on.
-func (f *File) Dir() string { return f.dir }
-
 // Stats describes a file store's work so far, for metrics and tests.
 type Stats struct {
 	Ops         int64 // ops applied since Open
