@@ -8,7 +8,8 @@ import (
 	"sync"
 	"sync/atomic"
 	"unicode"
-	"unicode/utf8"
+
+	"github.com/mqttkit/mqttkit/packet"
 )
 
 // ErrNoRoute is returned (wrapped, with the topic) by Mux.HandleMessage for a
@@ -216,11 +217,7 @@ func (mux *Mux) Filters() []string {
 		if covered {
 			continue
 		}
-		parts := make([]string, len(r.levels))
-		for j, l := range r.levels {
-			parts[j] = l.filterLevel()
-		}
-		filters = append(filters, strings.Join(parts, "/"))
+		filters = append(filters, filterOf(r.levels))
 	}
 	return filters
 }
@@ -246,6 +243,15 @@ func covers(a, b []level) bool {
 		}
 	}
 	return len(a) == len(b)
+}
+
+// filterOf is the MQTT topic filter of a pattern.
+func filterOf(levels []level) string {
+	parts := make([]string, len(levels))
+	for i, l := range levels {
+		parts[i] = l.filterLevel()
+	}
+	return strings.Join(parts, "/")
 }
 
 // filterLevel is the level as it appears in an MQTT topic filter.
@@ -359,9 +365,6 @@ func (r *route) params(topic string, dst []string) []string {
 	return dst
 }
 
-// maxPatternLen is the longest MQTT topic filter (§1.5.4).
-const maxPatternLen = 65535
-
 // parsePattern checks a Mux pattern and splits it into levels.
 func parsePattern(pattern string) ([]level, error) {
 	bad := func(why string) error {
@@ -370,10 +373,6 @@ func parsePattern(pattern string) ([]level, error) {
 	switch {
 	case pattern == "":
 		return nil, bad("empty; a pattern needs at least one level, e.g. \"sensors/+/temp\"")
-	case len(pattern) > maxPatternLen:
-		return nil, bad(fmt.Sprintf("%d bytes long; MQTT allows %d", len(pattern), maxPatternLen))
-	case !utf8.ValidString(pattern) || strings.ContainsRune(pattern, 0):
-		return nil, bad("not valid UTF-8 or contains U+0000, which MQTT forbids in topics")
 	case strings.HasPrefix(pattern, "$share/") || pattern == "$share":
 		return nil, bad("starts with $share; messages arrive with their plain topic, so match the plain topic and put the group in the subscription (mqttkit.Group)")
 	}
@@ -409,6 +408,11 @@ func parsePattern(pattern string) ([]level, error) {
 		if levels[i].kind == multi && !last {
 			return nil, bad("a multi-level wildcard (# or {name...}) must be the last level")
 		}
+	}
+	// The string rules (UTF-8, no U+0000, length) are those of the filter
+	// the pattern is subscribed with.
+	if err := packet.ValidateTopicFilter(filterOf(levels)); err != nil {
+		return nil, fmt.Errorf("mqttkit: Mux pattern %.100q: %w", pattern, err)
 	}
 	return levels, nil
 }

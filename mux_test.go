@@ -10,6 +10,7 @@ import (
 	"testing"
 
 	"github.com/mqttkit/mqttkit"
+	"github.com/mqttkit/mqttkit/packet"
 )
 
 // routed is what a test handler saw.
@@ -269,27 +270,21 @@ func TestMuxFiltersCoverEveryPattern(t *testing.T) {
 	topics := []string{"a/b", "a/q/c", "a/b/c", "a/b/c/d", "a/b/c/d/e", "d", "q/c/r"}
 	var got routed
 	mux := newTestMux(t, patterns, nil, &got)
-	nop := func(context.Context, *mqttkit.Message) error { return nil }
-	// A Mux of plain filters is an MQTT topic matcher.
-	one := mqttkit.NewMux()
-	if err := one.HandleFunc(mux.Filter(), nop); err != nil {
-		t.Fatalf("Filter() = %q is not a valid pattern: %v", mux.Filter(), err)
-	}
-	all := mqttkit.NewMux()
-	for _, f := range mux.Filters() {
-		if err := all.HandleFunc(f, nop); err != nil {
-			t.Fatalf("Filters() has %q, not a valid pattern: %v", f, err)
+	filter, filters := mux.Filter(), mux.Filters()
+	for _, f := range append([]string{filter}, filters...) {
+		if err := packet.ValidateTopicFilter(f); err != nil {
+			t.Fatalf("Filter or Filters gave an invalid filter: %v", err)
 		}
 	}
 	for _, topic := range topics {
 		if err := mux.HandleMessage(context.Background(), &mqttkit.Message{Topic: topic}); err != nil {
 			t.Fatalf("topic %q: %v", topic, err)
 		}
-		if err := one.HandleMessage(context.Background(), &mqttkit.Message{Topic: topic}); err != nil {
-			t.Errorf("topic %q matches %q but not Filter() = %q", topic, got.pattern, mux.Filter())
+		if !packet.MatchTopic(filter, topic) {
+			t.Errorf("topic %q matches %q but not Filter() = %q", topic, got.pattern, filter)
 		}
-		if err := all.HandleMessage(context.Background(), &mqttkit.Message{Topic: topic}); err != nil {
-			t.Errorf("topic %q matches %q but none of Filters() = %q", topic, got.pattern, mux.Filters())
+		if !slices.ContainsFunc(filters, func(f string) bool { return packet.MatchTopic(f, topic) }) {
+			t.Errorf("topic %q matches %q but none of Filters() = %q", topic, got.pattern, filters)
 		}
 	}
 	if fs := mux.Filters(); len(fs) != 5 {
@@ -414,3 +409,22 @@ func ExampleMux() {
 
 // A Mux is the handler of a subscription.
 var _ mqttkit.Handler = (*mqttkit.Mux)(nil)
+
+// A Mux with one plain filter matches exactly the topics MQTT matching does
+// (packet.MatchTopic, tested against the spec on its own).
+func TestMuxAgreesWithMatchTopic(t *testing.T) {
+	filters := []string{"#", "+", "a", "a/#", "a/+", "+/b", "a/b", "a/+/c", "a/b/#", "+/+/#", "/+", "+/", "a//b", "$SYS/#", "$SYS/+", "+/#"}
+	topics := []string{"a", "b", "a/b", "a/c", "a/b/c", "a/x/c", "a/b/c/d", "/a", "a/", "a//b", "/", "$SYS", "$SYS/x", "$SYS/x/y", "x/b"}
+	for _, f := range filters {
+		mux := mqttkit.NewMux()
+		if err := mux.HandleFunc(f, func(context.Context, *mqttkit.Message) error { return nil }); err != nil {
+			t.Fatalf("Handle(%q): %v", f, err)
+		}
+		for _, topic := range topics {
+			got := mux.HandleMessage(context.Background(), &mqttkit.Message{Topic: topic}) == nil
+			if want := packet.MatchTopic(f, topic); got != want {
+				t.Errorf("filter %q, topic %q: Mux matched %v, MatchTopic %v", f, topic, got, want)
+			}
+		}
+	}
+}
