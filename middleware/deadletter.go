@@ -102,13 +102,12 @@ func checkDeadLetterConfig(pub Publisher, topic string, qos mqttkit.QoS) error {
 	bad := func(why string) error {
 		return fmt.Errorf("middleware: DeadLetter(%q) %s; fix the DeadLetter call", topic, why)
 	}
+	if err := packet.ValidateTopicName(topic); err != nil {
+		return bad(fmt.Sprintf("has an invalid topic: %v", err))
+	}
 	switch {
 	case pub == nil:
 		return bad("has a nil Publisher")
-	case topic == "":
-		return bad("has an empty topic")
-	case strings.ContainsAny(topic, "+#"):
-		return bad("has a topic with a wildcard (+ or #); messages are published to topic names")
 	case qos > mqttkit.QoS2:
 		return bad(fmt.Sprintf("has QoS %d; use 0, 1 or 2", qos))
 	}

@@ -142,7 +142,7 @@ func TestDeadLetterKeepsMessageUnacked(t *testing.T) {
 		{name: "publish fails", pub: &recordingPublisher{err: publishErr}, topic: "dlq", ctx: context.Background(), mention: "stays unacked"},
 		{name: "context done", pub: &recordingPublisher{}, topic: "dlq", ctx: canceled, mention: "handler failed"},
 		{name: "nil publisher", topic: "dlq", ctx: context.Background(), mention: "nil Publisher"},
-		{name: "empty topic", pub: &recordingPublisher{}, ctx: context.Background(), mention: "empty topic"},
+		{name: "empty topic", pub: &recordingPublisher{}, ctx: context.Background(), mention: "empty"},
 		{name: "wildcard topic", pub: &recordingPublisher{}, topic: "dlq/#", ctx: context.Background(), mention: "wildcard"},
 	}
 	for _, tt := range tests {
