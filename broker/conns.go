@@ -3,6 +3,7 @@ package broker
 import (
 	"net"
 	"sync"
+	"time"
 )
 
 // connTracker knows every open client connection of a server, so that Close
@@ -67,13 +68,11 @@ func (t *connTracker) closeListener(listenerID string) {
 	}
 }
 
-// each calls fn for every open connection; fn must not block.
-func (t *connTracker) each(fn func(*serverConn)) {
+// setWriteDeadline sets the write deadline of listenerID's connections.
+func (t *connTracker) setWriteDeadline(listenerID string, d time.Time) {
 	t.mu.Lock()
 	defer t.mu.Unlock()
-	for _, m := range t.open {
-		for c := range m {
-			fn(c)
-		}
+	for c := range t.open[listenerID] {
+		_ = c.Conn.SetWriteDeadline(d)
 	}
 }

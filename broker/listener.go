@@ -89,9 +89,15 @@ func (l *netListener) Close(closeClients listeners.CloseFn) {
 	if serving {
 		<-l.done
 	}
+	// A client that stopped reading must not hold Close up: mochi writes
+	// each DISCONNECT synchronously.
+	l.srv.conns.setWriteDeadline(l.id, time.Now().Add(closeWriteTimeout))
 	closeClients(l.id)
 	l.srv.conns.closeListener(l.id)
 }
+
+// closeWriteTimeout bounds each write to a client while the server closes.
+const closeWriteTimeout = time.Second
 
 // serveConn runs mochi's connection handling for one accepted connection on
 // a goroutine the tracker accounts for; a server that is closing refuses it.

@@ -25,8 +25,16 @@ var demoted = map[string]bool{
 	"client keepalive is below minimum recommended value and may exhibit connection instability": true,
 }
 
+// reworded maps mochi messages to ones that say what happened and what to do.
+var reworded = map[string]string{
+	"client store quota reached": "broker: message dropped: the session's queue is full; raise Limits.MaxQueuedMessages or let the client catch up",
+}
+
 // Handle logs r, at debug level when it is routine.
 func (h mochiLog) Handle(ctx context.Context, r slog.Record) error {
+	if msg, ok := reworded[r.Message]; ok {
+		r.Message = msg
+	}
 	if demoted[r.Message] || (r.Message == "failed to get data" && recordErrorIs(r, "key not found")) {
 		if !h.Handler.Enabled(ctx, slog.LevelDebug) {
 			return nil

@@ -47,6 +47,12 @@ func Dial(t testing.TB, addr string, o Options) (*Client, error) {
 	if err != nil {
 		return nil, err
 	}
+	return DialConn(t, conn, o)
+}
+
+// DialConn is Dial over an established connection (e.g. TLS).
+func DialConn(t testing.TB, conn net.Conn, o Options) (*Client, error) {
+	t.Helper()
 	c := &Client{Messages: make(chan *paho.Publish, 100000), Errors: make(chan error, 16)}
 	c.Client = paho.NewClient(paho.ClientConfig{
 		ClientID:                   o.ClientID,
