@@ -19,7 +19,7 @@ func deadAndLive(t *testing.T, dir string) []record {
 	}
 	var live []record
 	for id := range uint64(200) {
-		if err := s.Put(ctx, Key{Outbound, id}, valueFor(id, 100)); err != nil {
+		if err := s.Put(Key{Outbound, id}, valueFor(id, 100)).Wait(ctx); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -28,12 +28,12 @@ func deadAndLive(t *testing.T, dir string) []record {
 		case 0:
 			live = append(live, record{Key{Outbound, id}, string(valueFor(id, 100))})
 		case 1:
-			if err := s.Put(ctx, Key{Outbound, id}, nil); err != nil { // a PUBREL marker
+			if err := s.Put(Key{Outbound, id}, nil).Wait(ctx); err != nil { // a PUBREL marker
 				t.Fatal(err)
 			}
 			live = append(live, record{Key{Outbound, id}, ""})
 		default:
-			if err := s.Delete(ctx, Key{Outbound, id}); err != nil {
+			if err := s.Delete(Key{Outbound, id}).Wait(ctx); err != nil {
 				t.Fatal(err)
 			}
 		}
@@ -63,7 +63,7 @@ func TestFileCompactKeepsExactlyTheLiveSet(t *testing.T) {
 		t.Fatalf("stats after compaction %+v, file is %d bytes", st, after.Size())
 	}
 	// The compacted log takes new records and reopens to the same state.
-	if err := s.Put(context.Background(), Key{InboundQoS2, 9}, nil); err != nil {
+	if err := s.Put(Key{InboundQoS2, 9}, nil).Wait(context.Background()); err != nil {
 		t.Fatal(err)
 	}
 	if err := s.Close(); err != nil {
@@ -84,14 +84,14 @@ func TestFileCompactsByItself(t *testing.T) {
 	}
 	var live []record
 	for id := range uint64(2000) {
-		if err := s.Put(ctx, Key{Outbound, id}, valueFor(id, 100)); err != nil {
+		if err := s.Put(Key{Outbound, id}, valueFor(id, 100)).Wait(ctx); err != nil {
 			t.Fatal(err)
 		}
 		if id%100 == 0 {
 			live = append(live, record{Key{Outbound, id}, string(valueFor(id, 100))})
 			continue
 		}
-		if err := s.Delete(ctx, Key{Outbound, id}); err != nil {
+		if err := s.Delete(Key{Outbound, id}).Wait(ctx); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -178,7 +178,7 @@ func TestFileFailedCompactionLosesNothing(t *testing.T) {
 	if st := s.Stats(); st.CompactionErr == nil || st.Compactions != 0 {
 		t.Fatalf("stats after a failed compaction: %+v", st)
 	}
-	if err := s.Put(context.Background(), Key{Meta, MetaClientID}, []byte("still works")); err != nil {
+	if err := s.Put(Key{Meta, MetaClientID}, []byte("still works")).Wait(context.Background()); err != nil {
 		t.Fatalf("Put after a failed compaction: %v", err)
 	}
 	want := append([]record{{Key{Meta, MetaClientID}, "still works"}}, live...)

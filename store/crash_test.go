@@ -47,13 +47,13 @@ func writeUntilKilled(dir string) int {
 	for w := range uint64(crashWriters) {
 		wg.Go(func() {
 			for id := from + w; id < from+crashIDs; id += crashWriters {
-				if err := s.Put(ctx, Key{Outbound, id}, valueFor(id, 100)); err != nil {
+				if err := s.Put(Key{Outbound, id}, valueFor(id, 100)).Wait(ctx); err != nil {
 					fmt.Println("put failed:", err)
 					return
 				}
 				say("put %d\n", id)
 				if id%2 == 0 {
-					if err := s.Delete(ctx, Key{Outbound, id}); err != nil {
+					if err := s.Delete(Key{Outbound, id}).Wait(ctx); err != nil {
 						fmt.Println("delete failed:", err)
 						return
 					}

@@ -24,8 +24,8 @@ func ExampleOpen() {
 	if err != nil {
 		log.Fatal(err)
 	}
-	first := s.Apply(store.Op{Key: store.Key{Kind: store.Outbound, ID: 1}, Value: []byte("PUBLISH 1")})
-	second := s.Apply(store.Op{Key: store.Key{Kind: store.Outbound, ID: 2}, Value: []byte("PUBLISH 2")})
+	first := s.Put(store.Key{Kind: store.Outbound, ID: 1}, []byte("PUBLISH 1"))
+	second := s.Put(store.Key{Kind: store.Outbound, ID: 2}, []byte("PUBLISH 2"))
 	// ... both PUBLISH packets go to the network here ...
 	if err := second.Wait(ctx); err != nil { // first is durable too: commits complete in order
 		log.Fatal(err)
@@ -37,7 +37,7 @@ func ExampleOpen() {
 		fmt.Println("message 1 still pending")
 	}
 	// The PUBACK for message 1 arrives: forget it without waiting for the disk.
-	s.Apply(store.Op{Key: store.Key{Kind: store.Outbound, ID: 1}, Delete: true})
+	s.Delete(store.Key{Kind: store.Outbound, ID: 1})
 	if err := s.Close(); err != nil { // Close waits for the delete
 		log.Fatal(err)
 	}

@@ -1,7 +1,6 @@
 package store
 
 import (
-	"context"
 	"errors"
 	"fmt"
 	"os"
@@ -65,9 +64,26 @@ type valLoc struct {
 	entry uint32 // encoded size of the op that put it
 }
 
-// Apply encodes ops as one record and returns the Commit of the group write
-// that will carry it.
-func (f *File) Apply(ops ...Op) *Commit {
+// Put encodes the change into the pending group and returns that group's
+// Commit.
+func (f *File) Put(key Key, value []byte) *Commit {
+	ops := [1]Op{{Key: key, Value: value}}
+	return f.apply(ops[:])
+}
+
+// Delete encodes the removal into the pending group and returns that group's
+// Commit.
+func (f *File) Delete(key Key) *Commit {
+	ops := [1]Op{{Key: key, Delete: true}}
+	return f.apply(ops[:])
+}
+
+// Apply encodes ops as one record into the pending group and returns that
+// group's Commit.
+func (f *File) Apply(ops ...Op) *Commit { return f.apply(ops) }
+
+// apply is Apply for a slice that does not escape.
+func (f *File) apply(ops []Op) *Commit {
 	if err := checkOps(ops); err != nil {
 		return failedCommit(err)
 	}
@@ -127,16 +143,6 @@ func (f *File) indexOp(key Key, del bool, loc valLoc) {
 	}
 	f.index[key] = loc
 	f.live += int64(loc.entry)
-}
-
-// Put stores value under key and returns once it is durable.
-func (f *File) Put(ctx context.Context, key Key, value []byte) error {
-	return f.Apply(Op{Key: key, Value: value}).Wait(ctx)
-}
-
-// Delete removes key and returns once the removal is durable.
-func (f *File) Delete(ctx context.Context, key Key) error {
-	return f.Apply(Op{Key: key, Delete: true}).Wait(ctx)
 }
 
 // Load calls fn for every live record in key order, including changes that

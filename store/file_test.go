@@ -18,7 +18,7 @@ func TestFileReopenKeepsEverything(t *testing.T) {
 	}
 	var want []record
 	for id := uint64(1); id <= 50; id++ {
-		if err := s.Put(ctx, Key{Outbound, id}, valueFor(id, 100)); err != nil {
+		if err := s.Put(Key{Outbound, id}, valueFor(id, 100)).Wait(ctx); err != nil {
 			t.Fatalf("Put: %v", err)
 		}
 	}
@@ -29,7 +29,7 @@ func TestFileReopenKeepsEverything(t *testing.T) {
 	}
 	for id := uint64(1); id <= 50; id++ {
 		if id%3 == 0 {
-			if err := s.Delete(ctx, Key{Outbound, id}); err != nil {
+			if err := s.Delete(Key{Outbound, id}).Wait(ctx); err != nil {
 				t.Fatalf("Delete: %v", err)
 			}
 			continue
@@ -37,7 +37,7 @@ func TestFileReopenKeepsEverything(t *testing.T) {
 		want = append(want, record{Key{Outbound, id}, string(valueFor(id, 100))})
 	}
 	// Changes applied but not waited for must be durable after Close too.
-	s.Apply(Op{Key: Key{Meta, MetaClientID}, Value: []byte("auto-42")})
+	s.Put(Key{Meta, MetaClientID}, []byte("auto-42"))
 	want = append([]record{{Key{Meta, MetaClientID}, "auto-42"}}, want...)
 	if err := s.Close(); err != nil {
 		t.Fatalf("Close: %v", err)
@@ -69,12 +69,12 @@ func TestFileConcurrentPutsShareFsyncs(t *testing.T) {
 		wg.Go(func() {
 			for i := range perWriter {
 				id := uint64(w*perWriter + i)
-				if err := s.Put(ctx, Key{Outbound, id}, valueFor(id, 100)); err != nil {
+				if err := s.Put(Key{Outbound, id}, valueFor(id, 100)).Wait(ctx); err != nil {
 					errs <- err
 					return
 				}
 				if i%2 == 1 { // a QoS 1 lifecycle: half are acknowledged
-					if err := s.Delete(ctx, Key{Outbound, id}); err != nil {
+					if err := s.Delete(Key{Outbound, id}).Wait(ctx); err != nil {
 						errs <- err
 						return
 					}
@@ -130,18 +130,18 @@ func TestFileConcurrentPutsShareFsyncs(t *testing.T) {
 func TestFileWriteFailureStopsTheStore(t *testing.T) {
 	ctx := context.Background()
 	s := openFile(t, t.TempDir())
-	if err := s.Put(ctx, Key{Outbound, 1}, []byte("durable")); err != nil {
+	if err := s.Put(Key{Outbound, 1}, []byte("durable")).Wait(ctx); err != nil {
 		t.Fatal(err)
 	}
 	// Close the log under the committer, as a dying disk would fail it.
 	s.mu.Lock()
 	s.log.Close()
 	s.mu.Unlock()
-	err := s.Put(ctx, Key{Outbound, 2}, []byte("lost"))
+	err := s.Put(Key{Outbound, 2}, []byte("lost")).Wait(ctx)
 	if err == nil || !strings.Contains(err.Error(), "reopen") {
 		t.Fatalf("Put on a failed log returned %v, want an error saying to reopen", err)
 	}
-	if err2 := s.Put(ctx, Key{Outbound, 3}, []byte("refused")); err2 == nil || err2.Error() != err.Error() {
+	if err2 := s.Put(Key{Outbound, 3}, []byte("refused")).Wait(ctx); err2 == nil || err2.Error() != err.Error() {
 		t.Fatalf("Put after a failure returned %v, want the first failure %v", err2, err)
 	}
 	if err := s.Close(); err == nil {

@@ -37,7 +37,7 @@ func FuzzOpenAfterDurableRecords(f *testing.F) {
 			t.Fatalf("Open: %v", err)
 		}
 		before := loadAll(t, s)
-		if err := s.Put(context.Background(), Key{Meta, MetaClientID}, []byte("after")); err != nil {
+		if err := s.Put(Key{Meta, MetaClientID}, []byte("after")).Wait(context.Background()); err != nil {
 			t.Fatalf("Put: %v", err)
 		}
 		if err := s.Close(); err != nil {

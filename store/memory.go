@@ -1,7 +1,6 @@
 package store
 
 import (
-	"context"
 	"slices"
 	"sync"
 )
@@ -19,7 +18,10 @@ type Memory struct {
 func NewMemory() *Memory { return &Memory{recs: make(map[Key][]byte)} }
 
 // Apply applies ops at once; the returned Commit is already complete.
-func (m *Memory) Apply(ops ...Op) *Commit {
+func (m *Memory) Apply(ops ...Op) *Commit { return m.apply(ops) }
+
+// apply is Apply for a slice that does not escape.
+func (m *Memory) apply(ops []Op) *Commit {
 	if err := checkOps(ops); err != nil {
 		return failedCommit(err)
 	}
@@ -39,13 +41,15 @@ func (m *Memory) Apply(ops ...Op) *Commit {
 }
 
 // Put stores a copy of value under key.
-func (m *Memory) Put(ctx context.Context, key Key, value []byte) error {
-	return m.Apply(Op{Key: key, Value: value}).Wait(ctx)
+func (m *Memory) Put(key Key, value []byte) *Commit {
+	ops := [1]Op{{Key: key, Value: value}}
+	return m.apply(ops[:])
 }
 
 // Delete removes key.
-func (m *Memory) Delete(ctx context.Context, key Key) error {
-	return m.Apply(Op{Key: key, Delete: true}).Wait(ctx)
+func (m *Memory) Delete(key Key) *Commit {
+	ops := [1]Op{{Key: key, Delete: true}}
+	return m.apply(ops[:])
 }
 
 // Load calls fn for every record in key order, with a copy of its value.

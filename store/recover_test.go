@@ -20,13 +20,13 @@ func tornLog(t *testing.T, dir string) (data []byte, lastStart int, earlier []re
 		t.Fatal(err)
 	}
 	for id := uint64(1); id <= 5; id++ {
-		if err := s.Put(ctx, Key{Outbound, id}, valueFor(id, 100)); err != nil {
+		if err := s.Put(Key{Outbound, id}, valueFor(id, 100)).Wait(ctx); err != nil {
 			t.Fatal(err)
 		}
 		earlier = append(earlier, record{Key{Outbound, id}, string(valueFor(id, 100))})
 	}
 	lastStart = int(s.Stats().LogBytes)
-	if err := s.Put(ctx, Key{Outbound, 6}, valueFor(6, 100)); err != nil {
+	if err := s.Put(Key{Outbound, 6}, valueFor(6, 100)).Wait(ctx); err != nil {
 		t.Fatal(err)
 	}
 	if err := s.Close(); err != nil {
@@ -52,7 +52,7 @@ func checkRecovers(t *testing.T, dir string, earlier []record, wantTorn int) {
 	if got := s.Stats().TornBytes; got != int64(wantTorn) {
 		t.Fatalf("Stats.TornBytes = %d, want %d", got, wantTorn)
 	}
-	if err := s.Put(context.Background(), Key{Outbound, 7}, []byte("after recovery")); err != nil {
+	if err := s.Put(Key{Outbound, 7}, []byte("after recovery")).Wait(context.Background()); err != nil {
 		t.Fatalf("Put after recovery: %v", err)
 	}
 	if err := s.Close(); err != nil {
@@ -218,7 +218,7 @@ func TestFileOpenChecksTheHeader(t *testing.T) {
 				t.Fatalf("Open: %v", err)
 			}
 			defer s.Close()
-			if err := s.Put(context.Background(), Key{Meta, MetaClientID}, []byte("c")); err != nil {
+			if err := s.Put(Key{Meta, MetaClientID}, []byte("c")).Wait(context.Background()); err != nil {
 				t.Fatal(err)
 			}
 			if got := loadAll(t, s); len(got) != 1 {

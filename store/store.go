@@ -1,7 +1,6 @@
 package store
 
 import (
-	"context"
 	"errors"
 	"strconv"
 )
@@ -83,31 +82,34 @@ var ErrLocked = errors.New("store: session directory is locked")
 // Store keeps a client's session state.
 //
 // Contract, for every implementation:
-//   - Order: changes take effect in the order their Apply (or Put, Delete)
+//   - Order: changes take effect in the order their Put, Delete and Apply
 //     calls returned; a later change to a key replaces an earlier one.
+//     Their Commits complete in that order.
 //   - Atomicity: the ops of one Apply call are kept all together or not at
 //     all.
 //   - Durability: when a Commit completes without error, its change and every
-//     change applied before it survive a crash of the process or of the
-//     machine (for the file store: they were written and fsynced). After a
-//     crash, Load returns the state as of some prefix of the Apply calls that
-//     includes every completed Commit.
+//     change made before it survive a crash of the process or of the machine
+//     (for the file store: they were written and fsynced). After a crash,
+//     Load returns the state as of some prefix of the calls that includes
+//     every completed Commit.
 //   - Concurrency: every method is safe to call from many goroutines.
-//   - Ownership: Apply copies the values before it returns; the caller may
-//     reuse its buffers at once.
+//   - Ownership: Put and Apply copy the values before they return; the
+//     caller may reuse its buffers at once.
+//   - Cost: Put and Delete allocate nothing per call in the file store (the
+//     Commit is shared by a whole group commit); a caller on a hot path uses
+//     them rather than Apply, whose variadic slice escapes through the
+//     interface.
 type Store interface {
-	// Apply applies ops atomically, after every change applied before it,
-	// and returns without waiting for the disk. The returned Commit
-	// completes when the change is durable, or with the error that stopped
-	// it. Commits complete in the order of their Apply calls, so Apply with
-	// no ops is a barrier: its Commit completes when every change applied
-	// before it is durable.
+	// Put stores value under key and returns at once; the Commit completes
+	// when the change is durable (Put(k, v).Wait(ctx) waits for that).
+	Put(key Key, value []byte) *Commit
+	// Delete removes key and returns at once, like Put. Deleting a key
+	// that is absent is not an error.
+	Delete(key Key) *Commit
+	// Apply applies ops atomically and returns at once, like Put. Apply
+	// with no ops is a barrier: its Commit completes when every change
+	// applied before it is durable.
 	Apply(ops ...Op) *Commit
-	// Put stores value under key and returns once it is durable.
-	Put(ctx context.Context, key Key, value []byte) error
-	// Delete removes key and returns once the removal is durable. Deleting
-	// a key that is absent is not an error.
-	Delete(ctx context.Context, key Key) error
 	// Load calls fn for every live record in key order: it is used once
 	// at start-up to resume a session. fn owns value and may keep it; fn may
 	// call the store's other methods. An error from fn stops Load and is

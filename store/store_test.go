@@ -76,17 +76,17 @@ func TestStoreContract(t *testing.T) {
 					{Key{Outbound, 300}, "publish 300"},
 				}
 				for _, r := range puts {
-					if err := s.Put(ctx, r.key, []byte(r.value)); err != nil {
+					if err := s.Put(r.key, []byte(r.value)).Wait(ctx); err != nil {
 						t.Fatalf("Put(%v): %v", r.key, err)
 					}
 				}
-				if err := s.Delete(ctx, Key{Outbound, 7}); err != nil {
+				if err := s.Delete(Key{Outbound, 7}).Wait(ctx); err != nil {
 					t.Fatalf("Delete: %v", err)
 				}
-				if err := s.Delete(ctx, Key{Outbound, 99}); err != nil {
+				if err := s.Delete(Key{Outbound, 99}).Wait(ctx); err != nil {
 					t.Fatalf("Delete of an absent key: %v", err)
 				}
-				if err := s.Put(ctx, Key{Outbound, 2}, []byte("pubrel 2")); err != nil {
+				if err := s.Put(Key{Outbound, 2}, []byte("pubrel 2")).Wait(ctx); err != nil {
 					t.Fatalf("Put replacing: %v", err)
 				}
 				sameRecords(t, loadAll(t, s), []record{
@@ -119,7 +119,7 @@ func TestStoreContract(t *testing.T) {
 				for round := range 3 {
 					var before []*Commit
 					for i := range 10 * round {
-						before = append(before, s.Apply(Op{Key: Key{Outbound, uint64(i)}, Value: []byte("m")}))
+						before = append(before, s.Put(Key{Outbound, uint64(i)}, []byte("m")))
 					}
 					if err := s.Apply().Wait(ctx); err != nil {
 						t.Fatalf("barrier: %v", err)
@@ -136,20 +136,22 @@ func TestStoreContract(t *testing.T) {
 					t.Fatalf("an empty Apply changed the records: %d loaded, want 20", got)
 				}
 			})
-			t.Run("apply copies values", func(t *testing.T) {
+			t.Run("put and apply copy values", func(t *testing.T) {
 				s := impl.open(t)
 				buf := []byte("original")
-				c := s.Apply(Op{Key: Key{Outbound, 1}, Value: buf})
+				s.Put(Key{Outbound, 1}, buf)
 				copy(buf, "CHANGED!")
+				c := s.Apply(Op{Key: Key{Outbound, 2}, Value: buf})
+				copy(buf, "AGAIN!!!")
 				if err := c.Wait(ctx); err != nil {
 					t.Fatalf("Wait: %v", err)
 				}
-				sameRecords(t, loadAll(t, s), []record{{Key{Outbound, 1}, "original"}})
+				sameRecords(t, loadAll(t, s), []record{{Key{Outbound, 1}, "original"}, {Key{Outbound, 2}, "CHANGED!"}})
 			})
 			t.Run("load stops at the callback's error", func(t *testing.T) {
 				s := impl.open(t)
 				for i := range 3 {
-					if err := s.Put(ctx, Key{Outbound, uint64(i)}, []byte("x")); err != nil {
+					if err := s.Put(Key{Outbound, uint64(i)}, []byte("x")).Wait(ctx); err != nil {
 						t.Fatalf("Put: %v", err)
 					}
 				}
@@ -172,13 +174,13 @@ func TestStoreContract(t *testing.T) {
 			})
 			t.Run("calls after close fail with ErrClosed", func(t *testing.T) {
 				s := impl.open(t)
-				if err := s.Put(ctx, Key{Outbound, 1}, []byte("kept")); err != nil {
+				if err := s.Put(Key{Outbound, 1}, []byte("kept")).Wait(ctx); err != nil {
 					t.Fatalf("Put: %v", err)
 				}
 				if err := s.Close(); err != nil {
 					t.Fatalf("Close: %v", err)
 				}
-				if err := s.Put(ctx, Key{Outbound, 2}, nil); !errors.Is(err, ErrClosed) {
+				if err := s.Put(Key{Outbound, 2}, nil).Wait(ctx); !errors.Is(err, ErrClosed) {
 					t.Fatalf("Put after Close returned %v, want ErrClosed", err)
 				}
 				if err := s.Load(func(Key, []byte) error { return nil }); !errors.Is(err, ErrClosed) {

@@ -96,15 +96,17 @@ func openLog(b *testing.B, dir string, asyncAck bool) durable {
 		b.Fatal(err)
 	}
 	ctx := context.Background()
-	del := func(id uint64) error { return s.Delete(ctx, store.Key{Kind: store.Outbound, ID: id}) }
+	del := func(id uint64) error { return s.Delete(store.Key{Kind: store.Outbound, ID: id}).Wait(ctx) }
 	if asyncAck {
 		del = func(id uint64) error {
-			s.Apply(store.Op{Key: store.Key{Kind: store.Outbound, ID: id}, Delete: true})
+			s.Delete(store.Key{Kind: store.Outbound, ID: id})
 			return nil
 		}
 	}
 	return durable{
-		put:   func(id uint64, v []byte) error { return s.Put(ctx, store.Key{Kind: store.Outbound, ID: id}, v) },
+		put: func(id uint64, v []byte) error {
+			return s.Put(store.Key{Kind: store.Outbound, ID: id}, v).Wait(ctx)
+		},
 		del:   del,
 		close: s.Close,
 		report: func(b *testing.B, cycles int) {
