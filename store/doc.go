@@ -13,11 +13,11 @@
 //     records dominate, recovered up to the last complete record after a crash,
 //     and locked so that a second process cannot open the same session.
 //
-// Every change is an [Op] applied through [Store.Apply], which returns at once
-// with a [*Commit] that completes when the change is durable. This lets a
+// Every change ([Store.Put], [Store.Delete], or several at once with
+// [Store.Apply]) returns at once with a [*Commit] that completes when the
+// change is durable: s.Put(k, v).Wait(ctx) waits for the disk. This lets a
 // publisher send a message while its record is being written and report "on
-// disk" separately from the broker's acknowledgement; [Store.Put] and
-// [Store.Delete] are the waiting forms.
+// disk" separately from the broker's acknowledgement.
 //
 // docs/STORE.md describes the file format, the recovery rules and the
 // benchmark that decided between this log and an embedded key-value store.
