@@ -25,6 +25,9 @@ func ValidateTopicFilter(filter string) error {
 // returns group "" and the filter unchanged. The group must be non-empty and
 // hold no '/', '+' or '#'; the filter after it must be a valid filter.
 func ParseShared(filter string) (group, topicFilter string, err error) {
+	if err := checkString(0, "topic filter", filter); err != nil {
+		return "", "", recode(err, TopicFilterInvalid)
+	}
 	group, topicFilter, err = parseShared(0, filter)
 	return group, topicFilter, recode(err, TopicFilterInvalid)
 }
