@@ -10,6 +10,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/eclipse/paho.golang/packets"
 	"github.com/eclipse/paho.golang/paho"
 )
 
@@ -50,9 +51,11 @@ func Dial(t testing.TB, addr string, o Options) (*Client, error) {
 	return DialConn(t, conn, o)
 }
 
-// DialConn is Dial over an established connection (e.g. TLS).
+// DialConn is Dial over an established connection (e.g. TLS, which paho
+// needs wrapped for concurrent writes; DialConn does that).
 func DialConn(t testing.TB, conn net.Conn, o Options) (*Client, error) {
 	t.Helper()
+	conn = packets.NewThreadSafeConn(conn)
 	c := &Client{Messages: make(chan *paho.Publish, 100000), Errors: make(chan error, 16)}
 	c.Client = paho.NewClient(paho.ClientConfig{
 		ClientID:                   o.ClientID,
