@@ -3,6 +3,9 @@ package packet
 // set returns the properties that will be encoded: those in Present and those
 // with a non-zero value.
 func (p *Properties) set() PropertySet {
+	if p.empty() {
+		return 0
+	}
 	s := p.Present
 	if p.PayloadFormatIndicator != 0 {
 		s = s.With(PropPayloadFormatIndicator)
@@ -86,6 +89,19 @@ func (p *Properties) set() PropertySet {
 		s = s.With(PropSharedSubscriptionAvailable)
 	}
 	return s
+}
+
+// empty reports, without a branch per field, that no property is set: the
+// common case on the publish hot path.
+func (p *Properties) empty() bool {
+	bytes := p.PayloadFormatIndicator | p.RequestProblemInformation | p.RequestResponseInformation | p.MaximumQoS |
+		p.RetainAvailable | p.WildcardSubscriptionAvailable | p.SubscriptionIdentifierAvailable | p.SharedSubscriptionAvailable
+	words := p.ServerKeepAlive | p.ReceiveMaximum | p.TopicAliasMaximum | p.TopicAlias
+	dwords := p.MessageExpiryInterval | p.SessionExpiryInterval | p.WillDelayInterval | p.MaximumPacketSize
+	lens := len(p.ContentType) | len(p.ResponseTopic) | len(p.CorrelationData) | len(p.SubscriptionIdentifiers) |
+		len(p.AssignedClientIdentifier) | len(p.AuthenticationMethod) | len(p.AuthenticationData) | len(p.ResponseInformation) |
+		len(p.ServerReference) | len(p.ReasonString) | len(p.UserProperties)
+	return p.Present == 0 && bytes == 0 && words == 0 && dwords == 0 && lens == 0
 }
 
 // validate checks the properties of a packet of type t in context ctx (t, or
@@ -341,6 +357,10 @@ func (p *Properties) decode(r *body, ctx Type) error {
 	}
 	if int(n) > r.left() {
 		return errf(MalformedPacket, r.t, "property length %d runs past the end of the packet (%d bytes left)", n, r.left())
+	}
+	if n == 0 {
+		*p = Properties{}
+		return nil
 	}
 	ups, sids := p.UserProperties[:0], p.SubscriptionIdentifiers[:0]
 	cd, ad := p.CorrelationData[:0], p.AuthenticationData[:0]

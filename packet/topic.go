@@ -1,6 +1,9 @@
 package packet
 
-import "strings"
+import (
+	"strings"
+	"unicode/utf8"
+)
 
 // sharePrefix starts a shared subscription filter (§4.8.2).
 const sharePrefix = "$share/"
@@ -39,7 +42,25 @@ func recode(err error, code ReasonCode) error {
 	return err
 }
 
+// plainTopicByte marks the bytes a topic name may hold without a closer
+// look: ASCII other than U+0000 and the wildcards.
+var plainTopicByte = func() (t [256]bool) {
+	for c := 1; c < utf8.RuneSelf; c++ {
+		t[c] = c != '+' && c != '#'
+	}
+	return t
+}()
+
 func validateTopicName(t Type, topic, what string) error {
+	// Fast path for the common topic: short, ASCII, no NUL, no wildcard.
+	if topic != "" && len(topic) <= maxString {
+		i := 0
+		for ; i < len(topic) && plainTopicByte[topic[i]]; i++ {
+		}
+		if i == len(topic) {
+			return nil
+		}
+	}
 	if err := checkString(t, what, topic); err != nil {
 		return err
 	}
