@@ -4,6 +4,8 @@ import (
 	"fmt"
 	"os"
 	"strings"
+
+	"github.com/mqttkit/mqttkit/packet"
 )
 
 // ACL is a parsed ACL file: which users and client ids may read (subscribe
@@ -86,8 +88,8 @@ func ParseACL(text, name string) (*ACL, error) {
 			if len(fields) != 2 {
 				return nil, bad(fmt.Sprintf("%q takes exactly one topic filter", fields[0]))
 			}
-			if !validFilter(fields[1]) {
-				return nil, bad(fmt.Sprintf("%q is not a valid topic filter (+ and # must fill a whole level, # only last)", fields[1]))
+			if err := packet.ValidateTopicFilter(fields[1]); err != nil {
+				return nil, bad(err.Error())
 			}
 			a.rules = append(a.rules, aclRule{
 				user: user, client: client, filter: fields[1],
@@ -127,10 +129,8 @@ func (a *ACL) Allowed(username, clientID, topic string, write bool) bool {
 
 // stripShare removes a "$share/<group>/" prefix.
 func stripShare(filter string) string {
-	if rest, ok := strings.CutPrefix(filter, "$share/"); ok {
-		if _, f, ok := strings.Cut(rest, "/"); ok {
-			return f
-		}
+	if _, f, err := packet.ParseShared(filter); err == nil {
+		return f
 	}
 	return filter
 }
@@ -162,21 +162,4 @@ func covers(pattern, filter string) bool {
 		}
 	}
 	return len(p) == len(f)
-}
-
-// validFilter reports whether f is a well-formed topic filter.
-func validFilter(f string) bool {
-	if f == "" {
-		return false
-	}
-	levels := strings.Split(f, "/")
-	for i, l := range levels {
-		if strings.ContainsAny(l, "+#") && len(l) > 1 {
-			return false
-		}
-		if l == "#" && i != len(levels)-1 {
-			return false
-		}
-	}
-	return true
 }

@@ -4,6 +4,8 @@ import (
 	"sort"
 	"strings"
 	"sync/atomic"
+
+	"github.com/mqttkit/mqttkit/packet"
 )
 
 // Stats is a snapshot of what the broker is doing, for dashboards, tests
@@ -62,11 +64,10 @@ func (s *Server) Stats() Stats {
 		st.Sessions++
 		for filter := range cl.State.Subscriptions.GetAll() {
 			st.Subscriptions++
-			rest, ok := strings.CutPrefix(filter, "$share/")
-			if !ok {
+			group, f, err := packet.ParseShared(filter)
+			if err != nil || group == "" {
 				continue
 			}
-			group, f, _ := strings.Cut(rest, "/")
 			g := groups[filter]
 			if g == nil {
 				g = &SharedGroup{Group: group, Filter: f}
