@@ -11,21 +11,21 @@ type Error struct {
 	Msg    string
 }
 
+// Error says what kind of failure it is, in which packet, and what was wrong.
 func (e *Error) Error() string {
-	kind := "malformed"
+	in := ""
+	if e.Packet != 0 {
+		in = e.Packet.String() + " "
+	}
 	switch e.Code {
 	case MalformedPacket:
+		return fmt.Sprintf("mqtt: malformed %spacket: %s", in, e.Msg)
 	case ProtocolError:
-		kind = "protocol error in"
+		return fmt.Sprintf("mqtt: protocol error in %spacket: %s", in, e.Msg)
 	case PacketTooLarge:
-		kind = "too large:"
-	default:
-		kind = fmt.Sprintf("invalid (reason 0x%02X)", byte(e.Code))
+		return fmt.Sprintf("mqtt: %spacket too large: %s", in, e.Msg)
 	}
-	if e.Packet == 0 {
-		return fmt.Sprintf("mqtt: %s packet: %s", kind, e.Msg)
-	}
-	return fmt.Sprintf("mqtt: %s %s packet: %s", kind, e.Packet, e.Msg)
+	return fmt.Sprintf("mqtt: %s%s (0x%02X): %s", in, e.Code, byte(e.Code), e.Msg)
 }
 
 // Is lets errors.Is match any *Error with the same Code, so callers can test
