@@ -50,7 +50,7 @@ func ExampleParseShared() {
 	fmt.Println(group, filter, err)
 	fmt.Println(packet.MatchTopic(filter, "orders/eu/created"))
 	fmt.Println(packet.ValidateTopicName("$share/billing/orders/eu/created") == nil) // valid, but nobody subscribes to it
-	group, filter, _ = packet.ParseShared("$share/bill/ing") // the group ends at the first '/'
+	group, filter, _ = packet.ParseShared("$share/bill/ing")                         // the group ends at the first '/'
 	fmt.Println(group, filter)
 	_, _, err = packet.ParseShared("$share/bi+ll/orders")
 	fmt.Println(err)
