@@ -55,8 +55,10 @@ type UserProperty struct {
 // sets Present for every property it sees, so decode → encode is lossless.
 //
 // Which properties a packet may carry is checked on encode and decode
-// (AllowedIn); a property outside its packet is a Protocol Error... (see
-// errors.go). Under MQTT 3.1.1 Properties must be empty.
+// (PropertyID.AllowedIn, AllowedInWill); a property outside its packet, a
+// repeated one (only User Property and Subscription Identifier may repeat)
+// or a value the specification forbids is a Protocol Error. Under MQTT 3.1.1
+// Properties must be empty.
 type Properties struct {
 	Present PropertySet
 
