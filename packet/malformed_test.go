@@ -254,6 +254,8 @@ var invalidPackets = []struct {
 	{"SUBACK v311 code 0x87", V311, &Suback{PacketID: 1, ReasonCodes: []ReasonCode{NotAuthorized}}, ProtocolError, "return code 0x87"},
 	{"UNSUBACK v5 without codes", V5, &Unsuback{PacketID: 1}, ProtocolError, "no reason codes"},
 	{"DISCONNECT v311 reason", V311, &Disconnect{ReasonCode: ServerBusy}, ProtocolError, "has none"},
+	{"PUBLISH unknown version", 3, &Publish{Topic: "a"}, UnsupportedProtocolVersion, "protocol version 3 is not supported"},
+	{"PUBACK unknown version", 6, &Puback{PacketID: 1}, UnsupportedProtocolVersion, "protocol version 6 is not supported"},
 	{"AUTH v5 reason code 0x80", V5, &Auth{ReasonCode: 0x80}, ProtocolError, "not allowed in AUTH"},
 }
 

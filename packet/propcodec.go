@@ -108,6 +108,9 @@ func (p *Properties) empty() bool {
 // willContext) for version v and returns the set to encode.
 func (p *Properties) validate(t, ctx Type, v Version) (PropertySet, error) {
 	s := p.set()
+	if v != V5 && v != V311 {
+		return 0, errf(UnsupportedProtocolVersion, t, "protocol version %d is not supported; use V5 or V311", v)
+	}
 	if v != V5 {
 		if s != 0 {
 			return 0, errf(ProtocolError, t, "%s carries properties, which MQTT 3.1.1 does not have", contextName(ctx))
