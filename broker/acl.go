@@ -32,8 +32,8 @@ import (
 // may use + and #. A subscription is allowed when a read rule's filter
 // covers every topic the subscription's filter can match (shared
 // subscriptions are checked without their $share/<group>/ prefix). A rule
-// that uses %u never matches a client without a username. Anything no rule
-// allows is denied.
+// that uses %u or %c never matches a client whose username or client id is
+// empty or contains '/', '+' or '#'. Anything no rule allows is denied.
 type ACL struct {
 	rules []aclRule
 }
@@ -116,7 +116,7 @@ func (a *ACL) Allowed(username, clientID, topic string, write bool) bool {
 		if (write && !r.write) || (!write && !r.read) {
 			continue
 		}
-		if strings.Contains(r.filter, "%u") && username == "" {
+		if !substitutable(r.filter, "%u", username) || !substitutable(r.filter, "%c", clientID) {
 			continue
 		}
 		f := strings.NewReplacer("%u", username, "%c", clientID).Replace(r.filter)
@@ -125,6 +125,14 @@ func (a *ACL) Allowed(username, clientID, topic string, write bool) bool {
 		}
 	}
 	return false
+}
+
+// substitutable reports whether value may replace placeholder in filter: a
+// rule never matches through an empty name, or one holding '/', '+' or '#',
+// which would widen the rule (a client named "#" must not read every
+// client's topics).
+func substitutable(filter, placeholder, value string) bool {
+	return !strings.Contains(filter, placeholder) || (value != "" && !strings.ContainsAny(value, "/+#"))
 }
 
 // stripShare removes a "$share/<group>/" prefix.

@@ -84,6 +84,9 @@ func (c *serverConn) next() error {
 	}
 	pk, _, err := packet.DecodePacket(c.buf, v, c.maxSize)
 	if err != nil {
+		if h.Type == packet.CONNECT && errors.Is(err, &packet.Error{Code: packet.UnsupportedProtocolVersion}) {
+			c.refuseVersion(c.buf[hlen:])
+		}
 		return c.fail(err)
 	}
 	if cp, ok := pk.(*packet.Connect); ok {
@@ -110,6 +113,28 @@ func (c *serverConn) peekHeaderLen() (int, error) {
 		if b[n-1]&0x80 == 0 || n == 5 {
 			return n, nil
 		}
+	}
+}
+
+// refuseVersion answers a CONNECT of an unsupported protocol version (body
+// is the CONNECT after its fixed header) as the spec allows: MQTT 3.1 and
+// older levels get CONNACK return code 1 in the 3.1/3.1.1 format, levels
+// above 5 CONNACK 0x84 in the MQTT 5 format. A wrong protocol name gets no
+// answer: the client is not speaking MQTT.
+func (c *serverConn) refuseVersion(body []byte) {
+	if len(body) < 2 {
+		return
+	}
+	at := 2 + (int(body[0])<<8 | int(body[1]))
+	if at >= len(body) {
+		return
+	}
+	name, level := string(body[2:at]), body[at]
+	switch {
+	case (name == "MQIsdp" && level == 3) || (name == "MQTT" && level < byte(packet.V311)):
+		_, _ = c.Write([]byte{0x20, 0x02, 0x00, 0x01})
+	case name == "MQTT" && level > byte(packet.V5):
+		_, _ = c.Write([]byte{0x20, 0x03, 0x00, byte(packet.UnsupportedProtocolVersion), 0x00})
 	}
 }
 

@@ -2,6 +2,7 @@ package broker_test
 
 import (
 	"bufio"
+	"bytes"
 	"errors"
 	"fmt"
 	"io"
@@ -204,4 +205,35 @@ func hexb(s string) []byte {
 		i += 2
 	}
 	return out
+}
+
+func TestUnsupportedProtocolVersionGetsCONNACK(t *testing.T) {
+	_, addr := start(t, nil)
+	for _, tc := range []struct {
+		name    string
+		connect []byte
+		want    []byte
+	}{
+		{"MQTT 3.1", hexb("10 0f 00 06 4d 51 49 73 64 70 03 02 00 1e 00 01 61"), hexb("20 02 00 01")},
+		{"protocol level 6", hexb("10 0e 00 04 4d 51 54 54 06 02 00 1e 00 00 01 61"), hexb("20 03 00 84 00")},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			conn, err := net.Dial("tcp", addr)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer conn.Close()
+			_ = conn.SetDeadline(time.Now().Add(5 * time.Second))
+			if _, err := conn.Write(tc.connect); err != nil {
+				t.Fatal(err)
+			}
+			got, err := io.ReadAll(conn)
+			if err != nil && !isReset(err) {
+				t.Fatal(err)
+			}
+			if !bytes.Equal(got, tc.want) {
+				t.Fatalf("broker answered % x, want % x and a closed connection", got, tc.want)
+			}
+		})
+	}
 }
