@@ -105,6 +105,7 @@ func Dial(ctx context.Context, urls string, opts ...Option) (*Client, error) {
 		c.cancel()
 		return nil, err
 	}
+	c.live(cn)
 	go c.run(cn)
 	return c, nil
 }
@@ -306,10 +307,13 @@ type Stats struct {
 	Received       uint64 // PUBLISH packets received
 	HandlerErrors  uint64 // handler calls that failed or panicked
 	Unrouted       uint64 // messages no subscription of this client matched
+	// InFlightPeak is the most QoS 1 and 2 publishes that were in flight at
+	// once; it never exceeds the server's Receive Maximum.
+	InFlightPeak uint64
 }
 
 type stats struct {
-	connects, lost, published, received, handlerErrors, unrouted atomic.Uint64
+	connects, lost, published, received, handlerErrors, unrouted, inFlightPeak atomic.Uint64
 }
 
 // Stats returns the client's counters.
@@ -321,5 +325,6 @@ func (c *Client) Stats() Stats {
 		Received:       c.stats.received.Load(),
 		HandlerErrors:  c.stats.handlerErrors.Load(),
 		Unrouted:       c.stats.unrouted.Load(),
+		InFlightPeak:   c.stats.inFlightPeak.Load(),
 	}
 }

@@ -157,12 +157,11 @@ func (c *Client) connectPacket(first bool) *packet.Connect {
 	return p
 }
 
-// run keeps the client connected until Close: it serves cn, and after it
-// ends reconnects with backoff and serves the next.
+// run keeps the client connected until Close: it serves cn, which is live
+// already, and after it ends reconnects with backoff and serves the next.
 func (c *Client) run(cn *conn) {
 	defer close(c.runDone)
 	for {
-		c.live(cn)
 		err := cn.serve()
 		c.down(cn, err)
 		if c.ctx.Err() != nil {
@@ -172,6 +171,7 @@ func (c *Client) run(cn *conn) {
 		if cerr != nil {
 			return // only when Close cancelled c.ctx
 		}
+		c.live(next)
 		cn = next
 	}
 }

@@ -252,6 +252,9 @@ func (c *Client) admitLocked(o *outbound) error {
 	c.seq++
 	o.seq = c.seq
 	c.inUse++
+	if uint64(c.inUse) > c.stats.inFlightPeak.Load() {
+		c.stats.inFlightPeak.Store(uint64(c.inUse))
+	}
 	c.inflight[id] = o
 	if c.cn != nil {
 		if err := c.sendLocked(c.cn, o, true); err != nil && !o.async {
