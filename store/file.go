@@ -57,6 +57,8 @@ type File struct {
 	done    chan struct{}   // closed when the committer has stopped
 }
 
+var _ Store = (*File)(nil)
+
 // valLoc locates a live value in the log.
 type valLoc struct {
 	off   int64  // file offset of the value
