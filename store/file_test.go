@@ -3,9 +3,11 @@ package store
 import (
 	"bytes"
 	"context"
+	"errors"
 	"fmt"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 )
 
@@ -147,4 +149,62 @@ func TestFileWriteFailureStopsTheStore(t *testing.T) {
 	if err := s.Close(); err == nil {
 		t.Fatal("Close after a write failure returned nil, want the failure")
 	}
+}
+
+func TestFileCloseRacingWriters(t *testing.T) {
+	ctx := context.Background()
+	dir := t.TempDir()
+	s, err := Open(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	const writers, beforeClose = 8, 300
+	var wg sync.WaitGroup
+	durable := make([][]uint64, writers)
+	var done atomic.Int64
+	ready := make(chan struct{}) // closed once beforeClose puts completed
+	for w := range writers {
+		wg.Go(func() {
+			for i := range uint64(100000) { // bounded; Close stops it far sooner
+				id := uint64(w)<<32 | i
+				err := s.Put(Key{Outbound, id}, valueFor(id, 20)).Wait(ctx)
+				if errors.Is(err, ErrClosed) {
+					return
+				}
+				if err != nil {
+					t.Errorf("Put: %v", err)
+					return
+				}
+				durable[w] = append(durable[w], id)
+				if done.Add(1) == beforeClose {
+					close(ready)
+				}
+			}
+		})
+	}
+	exited := make(chan struct{})
+	go func() { wg.Wait(); close(exited) }()
+	select {
+	case <-ready:
+	case <-exited:
+		t.Fatal("every writer stopped before Close")
+	}
+	if err := s.Close(); err != nil {
+		t.Fatalf("Close among writers: %v", err)
+	}
+	<-exited
+	loaded := map[uint64]bool{}
+	for _, r := range loadAll(t, openFile(t, dir)) {
+		loaded[r.key.ID] = true
+	}
+	n := 0
+	for _, ids := range durable {
+		for _, id := range ids {
+			if !loaded[id] {
+				t.Fatalf("id %x was durable before Close but is gone after reopen", id)
+			}
+			n++
+		}
+	}
+	t.Logf("%d puts completed before Close; all loaded", n)
 }
