@@ -5,6 +5,7 @@ import (
 	"errors"
 	"log/slog"
 	"net"
+	"runtime"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -95,7 +96,9 @@ func TestCloseRacingConnections(t *testing.T) {
 				t.Fatalf("round %d: Close: %v", round, err)
 			}
 		case <-time.After(10 * time.Second):
-			t.Fatalf("round %d: Close did not return within 10s", round)
+			buf := make([]byte, 1<<20)
+			n := runtime.Stack(buf, true)
+			t.Fatalf("round %d: Close did not return within 10s\n%s", round, buf[:n])
 		}
 		close(stop)
 		wg.Wait()

@@ -72,10 +72,10 @@ func (l *netListener) Serve(establish listeners.EstablishFn) {
 	}
 }
 
-// Close stops accepting, asks mochi to disconnect this listener's clients,
-// closes every connection still open (including ones that never sent
+// Close stops accepting, disconnects this listener's clients, closes every
+// connection still open (including ones that never sent
 // CONNECT) and waits until all of them are finished.
-func (l *netListener) Close(closeClients listeners.CloseFn) {
+func (l *netListener) Close(listeners.CloseFn) {
 	l.mu.Lock()
 	if l.closed {
 		l.mu.Unlock()
@@ -92,8 +92,21 @@ func (l *netListener) Close(closeClients listeners.CloseFn) {
 	// A client that stopped reading must not hold Close up: mochi writes
 	// each DISCONNECT synchronously.
 	l.srv.conns.setWriteDeadline(l.id, time.Now().Add(closeWriteTimeout))
-	closeClients(l.id)
+	l.srv.disconnectClients(l.id)
 	l.srv.conns.closeListener(l.id)
+}
+
+// disconnectClients sends DISCONNECT 0x8B (server shutting down) to the
+// listener's connected clients. It replaces mochi's closeListenerClients,
+// whose Clients.GetByListener takes the clients' read lock twice and so
+// deadlocks against a client being added at the same moment: Close racing
+// a new connection could hang forever.
+func (s *Server) disconnectClients(listenerID string) {
+	for _, cl := range s.mochi.Clients.GetAll() {
+		if cl.Net.Listener == listenerID && !cl.Closed() {
+			_ = s.mochi.DisconnectClient(cl, packets.ErrServerShuttingDown)
+		}
+	}
 }
 
 // closeWriteTimeout bounds each write to a client while the server closes.
