@@ -1,0 +1,100 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"io"
+	"log/slog"
+	"os"
+	"strings"
+	"sync/atomic"
+
+	"github.com/mqttkit/mqttkit"
+)
+
+// logger returns the client's logger: debug lines on stderr with -d,
+// nothing otherwise. The client never logs secrets.
+func (cf *connFlags) logger() *slog.Logger {
+	if cf.debug {
+		return slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelDebug}))
+	}
+	return slog.New(slog.NewTextHandler(io.Discard, nil))
+}
+
+// dial connects to the servers. Without --retry it fails as soon as every
+// server was tried once, so that a broker that is down gives an error at
+// once instead of a silent wait; with --retry it keeps trying until ctx ends.
+func (cf *connFlags) dial(ctx context.Context, extra ...mqttkit.Option) (*mqttkit.Client, error) {
+	opts := append(append([]mqttkit.Option(nil), cf.options...), extra...)
+	dialCtx := ctx
+	if !cf.retry {
+		var cancel context.CancelFunc
+		dialCtx, cancel = context.WithCancel(ctx)
+		defer cancel()
+		// mqttkit.Dial retries until its context ends and has no option
+		// to try once; it logs every failed attempt, so a handler that
+		// counts those ends the context after one round of the servers.
+		counter := &failedAttempts{Handler: cf.logger().Handler(), limit: int64(len(cf.servers)), n: new(atomic.Int64), cancel: cancel}
+		opts = append(opts, mqttkit.WithLogger(slog.New(counter)))
+	}
+	c, err := mqttkit.Dial(dialCtx, cf.servers[0], append(opts, mqttkit.WithServers(cf.servers[1:]...))...)
+	if err != nil {
+		var re *mqttkit.ReasonError
+		if errors.As(err, &re) {
+			return nil, connectErr("connecting to %s: %v", cf.serverList(), err)
+		}
+		if ctx.Err() != nil {
+			return nil, connectErr("connecting to %s: interrupted", cf.serverList())
+		}
+		hint := "is the broker running? check -h/-p or -L, or add --retry to wait for it"
+		if cf.retry {
+			hint = "check -h/-p or -L"
+		}
+		return nil, connectErr("cannot connect to %s: %s; %s", cf.serverList(), lastError(err), hint)
+	}
+	return c, nil
+}
+
+func (cf *connFlags) serverList() string {
+	s := ""
+	for i, u := range cf.servers {
+		if i > 0 {
+			s += ", "
+		}
+		s += u
+	}
+	return s
+}
+
+// failedAttempts is a slog.Handler that passes records on and cancels the
+// dial once limit connection attempts failed.
+type failedAttempts struct {
+	slog.Handler
+	limit  int64
+	n      *atomic.Int64
+	cancel context.CancelFunc
+}
+
+func (h *failedAttempts) Handle(ctx context.Context, r slog.Record) error {
+	if r.Level == slog.LevelWarn && r.Message == "mqttkit: connect failed" {
+		if h.n.Add(1) >= h.limit {
+			h.cancel()
+		}
+	}
+	if h.Handler.Enabled(ctx, r.Level) {
+		return h.Handler.Handle(ctx, r)
+	}
+	return nil
+}
+
+func (h *failedAttempts) Enabled(context.Context, slog.Level) bool { return true }
+
+// lastError keeps the cause of a failed Dial: the last attempt's error
+// rather than the context's cancellation.
+func lastError(err error) string {
+	s := err.Error()
+	if _, last, ok := strings.Cut(s, "(last error: "); ok {
+		return strings.TrimSuffix(last, ")")
+	}
+	return s
+}
