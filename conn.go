@@ -161,18 +161,20 @@ func (cn *conn) protocolError(code packet.ReasonCode, format string, args ...any
 	return err
 }
 
-// keepalive pings the server when nothing was written or read for the
-// keepalive interval, and ends the connection when no packet arrives within
-// half the interval after a ping: a half-open connection is found within
-// 1.5 times the keepalive.
+// keepalive pings the server when nothing was written or read for three
+// quarters of the keepalive interval (the server allows 1.5 times it), and
+// ends the connection when no packet arrives within half the interval after
+// a ping: a half-open connection is found within 1.25 times the keepalive,
+// before the server's own timeout.
 func (cn *conn) keepalive() {
 	ka := cn.keepAlive
 	if ka <= 0 {
 		<-cn.done
 		return
 	}
+	idleLimit := ka * 3 / 4
 	var pingSent time.Time
-	t := time.NewTimer(ka)
+	t := time.NewTimer(idleLimit)
 	defer t.Stop()
 	for {
 		select {
@@ -191,13 +193,13 @@ func (cn *conn) keepalive() {
 			}
 		}
 		idle := min(now.Sub(cn.w.LastWrite()), now.Sub(lastRead))
-		if pingSent.IsZero() && (now.Sub(cn.w.LastWrite()) >= ka || now.Sub(lastRead) >= ka) {
+		if pingSent.IsZero() && (now.Sub(cn.w.LastWrite()) >= idleLimit || now.Sub(lastRead) >= idleLimit) {
 			if err := cn.w.Append(&packet.Pingreq{}, packet.V5, 0); err != nil {
 				return
 			}
 			pingSent = now
 		}
-		next := ka - idle
+		next := idleLimit - idle
 		if !pingSent.IsZero() {
 			next = ka/2 - now.Sub(pingSent)
 		}

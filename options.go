@@ -117,9 +117,10 @@ func WithSessionExpiry(d time.Duration) Option {
 
 // WithKeepAlive sets the keepalive interval (default 30 s, rounded to
 // seconds; 0 turns it off). A Server Keep Alive in CONNACK overrides it.
-// The client pings only when the connection was idle for this long and
-// drops a connection whose PINGRESP does not come within half of it, so a
-// half-open connection is detected within 1.5 times the keepalive.
+// The client pings only when the connection was idle for three quarters of
+// it and drops a connection whose PINGRESP does not come within half of it,
+// so a half-open connection is detected within 1.25 times the keepalive,
+// before the server's own timeout of 1.5 times.
 func WithKeepAlive(d time.Duration) Option { return func(c *config) { c.keepAlive = d } }
 
 // WithReceiveMaximum sets how many QoS 1 and 2 messages the server may send

@@ -1,30 +1,40 @@
 package session
 
-// IDs hands out packet identifiers (1..65535) from a free list, so that an
-// identifier is reused only after its exchange completed. It is not safe for
-// concurrent use; the engine calls it under its own lock.
+// IDs hands out packet identifiers (1..65535). Every identifier is used once
+// before any is reused, and freed ones are reused oldest first: an
+// identifier comes back as late as possible, so that a late or duplicated
+// acknowledgement from the server (some brokers resend stored PUBACKs on
+// reconnect) cannot complete a newer message that took its identifier. It is
+// not safe for concurrent use; the engine calls it under its own lock.
 type IDs struct {
-	free []uint16
-	next uint32 // identifiers above next-1 were never handed out
+	next uint32   // identifiers from next to 65535 were never handed out
+	free []uint16 // freed identifiers, oldest first, from head on
+	head int
 	used int
 }
 
 // Get returns an unused identifier, or false when all 65535 are in use.
 func (p *IDs) Get() (uint16, bool) {
-	if n := len(p.free); n > 0 {
-		id := p.free[n-1]
-		p.free = p.free[:n-1]
-		p.used++
-		return id, true
-	}
 	if p.next == 0 {
 		p.next = 1
 	}
-	if p.next > 65535 {
+	if p.next <= 65535 {
+		id := uint16(p.next)
+		p.next++
+		p.used++
+		return id, true
+	}
+	if p.head == len(p.free) {
 		return 0, false
 	}
-	id := uint16(p.next)
-	p.next++
+	id := p.free[p.head]
+	p.head++
+	if p.head == len(p.free) {
+		p.free, p.head = p.free[:0], 0
+	} else if p.head > 4096 && p.head*2 > len(p.free) {
+		n := copy(p.free, p.free[p.head:])
+		p.free, p.head = p.free[:n], 0
+	}
 	p.used++
 	return id, true
 }
