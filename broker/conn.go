@@ -24,10 +24,11 @@ type serverConn struct {
 	// Read side, used only by mochi's reading goroutine.
 	br        *bufio.Reader
 	maxSize   uint32
-	version   packet.Version // 0 until CONNECT has been read
-	pending   []byte         // validated bytes not yet handed to mochi
-	buf       []byte         // reused packet buffer
-	readErr   error          // sticky error after a malformed packet
+	version   packet.Version    // 0 until CONNECT has been read
+	pending   []byte            // validated bytes not yet handed to mochi
+	buf       []byte            // reused packet buffer
+	decoded   [16]packet.Packet // one reused packet per type, decoded only to validate
+	readErr   error             // sticky error after a malformed packet
 	onInvalid func(c *serverConn, err *packet.Error)
 
 	wmu sync.Mutex
@@ -82,15 +83,27 @@ func (c *serverConn) next() error {
 	if v == 0 {
 		v = packet.V5 // CONNECT carries its own version
 	}
-	pk, _, err := packet.DecodePacket(c.buf, v, c.maxSize)
-	if err != nil {
+	pk := c.decoded[h.Type]
+	if pk == nil {
+		if pk, err = packet.NewPacket(h.Type); err != nil {
+			return c.fail(err)
+		}
+		c.decoded[h.Type] = pk
+	}
+	if err := pk.Decode(h.Flags, c.buf[hlen:], v); err != nil {
 		if h.Type == packet.CONNECT && errors.Is(err, &packet.Error{Code: packet.UnsupportedProtocolVersion}) {
 			c.refuseVersion(c.buf[hlen:])
 		}
 		return c.fail(err)
 	}
-	if cp, ok := pk.(*packet.Connect); ok {
-		c.version = cp.ProtocolVersion
+	switch p := pk.(type) {
+	case *packet.Connect:
+		c.version = p.ProtocolVersion
+		c.decoded[packet.CONNECT] = nil // holds the password; never needed again
+	case *packet.Publish:
+		if cap(p.Payload) > 64<<10 {
+			c.decoded[packet.PUBLISH] = nil // do not pin a large payload
+		}
 	}
 	c.pending = c.buf
 	if cap(c.buf) > 64<<10 {
