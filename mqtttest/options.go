@@ -30,7 +30,8 @@ func buildOptions(opts []Option) options {
 // CONNACK: how many unacknowledged QoS 1/2 publishes a client may have
 // towards it. Mosquitto has no separate setting: this sets its
 // max_inflight_messages, which it announces as Receive Maximum and which
-// also bounds its own in-flight window towards each client.
+// also bounds its own in-flight window towards each client. Defaults:
+// 1024 embedded, 20 Mosquitto.
 func WithReceiveMaximum(n uint16) Option {
 	return func(o *options) { o.receiveMaximum = n }
 }
