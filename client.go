@@ -8,6 +8,7 @@ import (
 	"net/url"
 	"sync"
 	"sync/atomic"
+	"time"
 
 	"github.com/mqttkit/mqttkit/internal/session"
 	"github.com/mqttkit/mqttkit/internal/transport"
@@ -162,7 +163,14 @@ func (c *Client) waitUp(ctx context.Context) (*conn, error) {
 			return nil, ErrClosed
 		}
 		if cn != nil {
-			return cn, nil
+			select {
+			case <-cn.done:
+				// Ending: the reconnect loop replaces it in a moment.
+				time.Sleep(time.Millisecond)
+				continue
+			default:
+				return cn, nil
+			}
 		}
 		select {
 		case <-up:

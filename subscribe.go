@@ -8,6 +8,7 @@ import (
 	"strings"
 	"sync"
 
+	"github.com/mqttkit/mqttkit/internal/transport"
 	"github.com/mqttkit/mqttkit/packet"
 )
 
@@ -293,6 +294,9 @@ func (c *Client) subscribe(ctx context.Context, s *Subscription) error {
 		c.mu.Lock()
 		err = c.sendRequestLocked(cn, r, cn.subscribePacket(s))
 		c.mu.Unlock()
+		if errors.Is(err, transport.ErrWriterClosed) {
+			continue // the connection is ending; send it on the next one
+		}
 		if err != nil {
 			return err
 		}

@@ -1,0 +1,211 @@
+package mqttkit_test
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/mqttkit/mqttkit"
+	"github.com/mqttkit/mqttkit/mqtttest"
+	"github.com/mqttkit/mqttkit/packet"
+)
+
+// Overlapping subscriptions of one client each get a message exactly once:
+// routed by the Subscription Identifiers the server attaches.
+func TestOverlappingSubscriptions(t *testing.T) {
+	mqtttest.EachBroker(t, func(t *testing.T, srv mqtttest.Server) {
+		ctx := testCtx(t, 20*time.Second)
+		c := dial(t, srv)
+		pub := dial(t, srv)
+		multi, single, shared, plain := newCollector(10), newCollector(10), newCollector(10), newCollector(10)
+		for _, s := range []struct {
+			filter string
+			col    *collector
+			opts   []mqttkit.SubscribeOption
+		}{
+			{"ov/#", multi, nil},
+			{"ov/+", single, nil},
+			{"ov/x", shared, []mqttkit.SubscribeOption{mqttkit.Group("g1")}},
+			{"ov/x", plain, nil},
+		} {
+			if _, err := c.Subscribe(ctx, s.filter, s.col, s.opts...); err != nil {
+				t.Fatalf("Subscribe(%q): %v", s.filter, err)
+			}
+		}
+		if err := pub.Publish(ctx, "ov/x", []byte("1"), mqttkit.QoS1); err != nil {
+			t.Fatal(err)
+		}
+		if err := pub.Publish(ctx, "ov/x/deep", []byte("2"), mqttkit.QoS1); err != nil {
+			t.Fatal(err)
+		}
+		for name, col := range map[string]*collector{"ov/#": multi, "ov/+": single, "$share/g1/ov/x": shared, "ov/x": plain} {
+			if m := col.next(t); m.Topic != "ov/x" {
+				t.Fatalf("%s: got %q first, want ov/x", name, m.Topic)
+			}
+		}
+		if m := multi.next(t); m.Topic != "ov/x/deep" {
+			t.Fatalf("ov/#: got %q, want ov/x/deep", m.Topic)
+		}
+		for _, col := range []*collector{multi, single, shared, plain} {
+			col.none(t, 100*time.Millisecond)
+		}
+	})
+}
+
+// A filter starting with a wildcard does not match $SYS topics (§4.7.2).
+func TestSysTopicsNotMatchedByWildcard(t *testing.T) {
+	mqtttest.EachBroker(t, func(t *testing.T, srv mqtttest.Server) {
+		ctx := testCtx(t, 20*time.Second)
+		c := dial(t, srv)
+		all := newCollector(1000)
+		if _, err := c.Subscribe(ctx, "#", all); err != nil {
+			t.Fatal(err)
+		}
+		sys := newCollector(1000)
+		if _, err := c.Subscribe(ctx, "$SYS/#", sys); err != nil {
+			t.Fatal(err)
+		}
+		if err := c.Publish(ctx, "plain/topic", nil, mqttkit.QoS1); err != nil {
+			t.Fatal(err)
+		}
+		deadline := time.After(3 * time.Second)
+		gotPlain := false
+		for !gotPlain {
+			select {
+			case m := <-all.ch:
+				if strings.HasPrefix(m.Topic, "$") {
+					t.Fatalf("# received %q", m.Topic)
+				}
+				gotPlain = m.Topic == "plain/topic"
+			case <-deadline:
+				t.Fatal("# did not receive plain/topic")
+			}
+		}
+		select {
+		case m := <-sys.ch:
+			if !strings.HasPrefix(m.Topic, "$SYS/") {
+				t.Fatalf("$SYS/# received %q", m.Topic)
+			}
+		case <-time.After(15 * time.Second):
+			t.Log("the broker published no $SYS topic within 15s; only the negative half was checked")
+		}
+	})
+}
+
+// Messages of one topic reach the handler in publish order, with many
+// workers and several topics interleaved.
+func TestPerTopicOrder(t *testing.T) {
+	const topics, perTopic = 5, 200
+	mqtttest.EachBroker(t, func(t *testing.T, srv mqtttest.Server) {
+		ctx := testCtx(t, 30*time.Second)
+		c := dial(t, srv)
+		var mu sync.Mutex
+		last := map[string]int{}
+		var bad atomic.Value
+		done := make(chan struct{})
+		var n atomic.Int64
+		h := mqttkit.HandlerFunc(func(_ context.Context, m *mqttkit.Message) error {
+			var seq int
+			fmt.Sscan(string(m.Payload), &seq)
+			mu.Lock()
+			if prev, ok := last[m.Topic]; ok && seq != prev+1 {
+				bad.CompareAndSwap(nil, fmt.Sprintf("%s: %d after %d", m.Topic, seq, prev))
+			}
+			last[m.Topic] = seq
+			mu.Unlock()
+			time.Sleep(time.Duration(seq%3) * 100 * time.Microsecond) // uneven handler times
+			if n.Add(1) == topics*perTopic {
+				close(done)
+			}
+			return nil
+		})
+		if _, err := c.Subscribe(ctx, "order/+", h, mqttkit.Workers(8)); err != nil {
+			t.Fatal(err)
+		}
+		pub := dial(t, srv)
+		var rs []*mqttkit.PublishResult
+		for i := range perTopic {
+			for tp := range topics {
+				rs = append(rs, pub.PublishAsync(ctx, fmt.Sprintf("order/%d", tp), []byte(fmt.Sprint(i)), mqttkit.QoS1))
+			}
+		}
+		for _, r := range rs {
+			if err := r.Wait(ctx); err != nil {
+				t.Fatal(err)
+			}
+		}
+		select {
+		case <-done:
+		case <-ctx.Done():
+			t.Fatalf("only %d of %d messages handled", n.Load(), topics*perTopic)
+		}
+		if s, _ := bad.Load().(string); s != "" {
+			t.Fatalf("order broken: %s", s)
+		}
+	})
+}
+
+// Every PUBLISH property reaches the handler.
+func TestPublishPropertiesDelivered(t *testing.T) {
+	mqtttest.EachBroker(t, func(t *testing.T, srv mqtttest.Server) {
+		ctx := testCtx(t, 20*time.Second)
+		c := dial(t, srv)
+		col := newCollector(2)
+		if _, err := c.Subscribe(ctx, "props/t", col, mqttkit.ExactlyOnce); err != nil {
+			t.Fatal(err)
+		}
+		err := c.Publish(ctx, "props/t", []byte("héllo"), mqttkit.QoS2,
+			mqttkit.ContentType("text/plain"), mqttkit.UTF8Payload(), mqttkit.ResponseTopic("props/reply"),
+			mqttkit.CorrelationData([]byte{1, 2, 3}), mqttkit.MessageExpiry(time.Hour),
+			mqttkit.WithUserProperty("k", "v1"), mqttkit.WithUserProperty("k", "v2"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		m := col.next(t)
+		p := m.Properties
+		switch {
+		case p.ContentType != "text/plain":
+			t.Errorf("ContentType = %q", p.ContentType)
+		case p.PayloadFormatIndicator != 1:
+			t.Errorf("PayloadFormatIndicator = %d", p.PayloadFormatIndicator)
+		case p.ResponseTopic != "props/reply":
+			t.Errorf("ResponseTopic = %q", p.ResponseTopic)
+		case !bytes.Equal(p.CorrelationData, []byte{1, 2, 3}):
+			t.Errorf("CorrelationData = %v", p.CorrelationData)
+		case p.MessageExpiryInterval == 0 || p.MessageExpiryInterval > 3600:
+			t.Errorf("MessageExpiryInterval = %d", p.MessageExpiryInterval)
+		case len(p.UserProperties) != 2 || p.UserProperties[1] != (packet.UserProperty{Key: "k", Value: "v2"}):
+			t.Errorf("UserProperties = %v", p.UserProperties)
+		case m.QoS != mqttkit.QoS2 || string(m.Payload) != "héllo":
+			t.Errorf("QoS %d payload %q", m.QoS, m.Payload)
+		}
+		err = c.Publish(ctx, "props/t", []byte{0xff, 0xfe}, mqttkit.QoS1, mqttkit.UTF8Payload())
+		if !errors.Is(err, mqttkit.ErrPayloadFormat) {
+			t.Fatalf("invalid UTF-8 marked as UTF-8: err = %v, want ErrPayloadFormat", err)
+		}
+	})
+}
+
+// A retained message is kept and delivered to a later subscriber.
+func TestRetain(t *testing.T) {
+	mqtttest.EachBroker(t, func(t *testing.T, srv mqtttest.Server) {
+		ctx := testCtx(t, 20*time.Second)
+		c := dial(t, srv)
+		if err := c.Publish(ctx, "ret/t", []byte("kept"), mqttkit.QoS1, mqttkit.Retain()); err != nil {
+			t.Fatal(err)
+		}
+		col := newCollector(1)
+		if _, err := c.Subscribe(ctx, "ret/t", col); err != nil {
+			t.Fatal(err)
+		}
+		if m := col.next(t); string(m.Payload) != "kept" || !m.Retain {
+			t.Fatalf("got %q retain=%v, want the retained message", m.Payload, m.Retain)
+		}
+	})
+}
