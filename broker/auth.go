@@ -3,8 +3,8 @@ package broker
 // authorizer decides who may connect and what they may do.
 type authorizer struct {
 	anonymous bool
-	users     users // nil: no users file
-	acl       *ACL  // nil: everything allowed
+	users     *users // nil: no users file
+	acl       *ACL   // nil: everything allowed
 }
 
 func newAuthorizer(cfg Config) (*authorizer, error) {

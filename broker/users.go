@@ -91,17 +91,24 @@ func validUsername(name string) error {
 	return nil
 }
 
-// users maps a username to its bcrypt hash.
-type users map[string][]byte
+// users holds the hashes of a users file.
+type users struct {
+	hashes map[string][]byte
+	// dummy is compared against for unknown users, at the file's highest
+	// cost, so the time a login takes does not reveal whether the name
+	// exists. It is made on first use.
+	dummy func() []byte
+}
 
 // loadUsers reads a users file: one "name:bcrypt-hash" per line; blank
 // lines and lines starting with '#' are ignored.
-func loadUsers(path string) (users, error) {
+func loadUsers(path string) (*users, error) {
 	data, err := os.ReadFile(path)
 	if err != nil {
 		return nil, fmt.Errorf("broker: reading users file: %w; create it with broker.AddUser", err)
 	}
-	u := users{}
+	u := &users{hashes: map[string][]byte{}}
+	maxCost := bcrypt.MinCost
 	for i, line := range strings.Split(string(data), "\n") {
 		line = strings.TrimSpace(line)
 		if line == "" || strings.HasPrefix(line, "#") {
@@ -111,27 +118,26 @@ func loadUsers(path string) (users, error) {
 		if !ok || validUsername(name) != nil {
 			return nil, fmt.Errorf("broker: users file %s line %d: want name:bcrypt-hash; create entries with broker.AddUser", path, i+1)
 		}
-		if _, err := bcrypt.Cost([]byte(hash)); err != nil {
+		cost, err := bcrypt.Cost([]byte(hash))
+		if err != nil {
 			return nil, fmt.Errorf("broker: users file %s line %d: user %q has no valid bcrypt hash; recreate it with broker.AddUser", path, i+1, name)
 		}
-		u[name] = []byte(hash)
+		maxCost = max(maxCost, cost)
+		u.hashes[name] = []byte(hash)
 	}
+	u.dummy = sync.OnceValue(func() []byte {
+		h, _ := bcrypt.GenerateFromPassword([]byte("mqttkit-unknown-user"), maxCost)
+		return h
+	})
 	return u, nil
 }
 
 // check reports whether password is name's password. Unknown users cost the
-// same bcrypt work as known ones, so timing does not reveal which exist.
-func (u users) check(name string, password []byte) bool {
-	hash, known := u[name]
+// same bcrypt work as known ones.
+func (u *users) check(name string, password []byte) bool {
+	hash, known := u.hashes[name]
 	if !known {
-		hash = dummyHash()
+		hash = u.dummy()
 	}
 	return bcrypt.CompareHashAndPassword(hash, password) == nil && known
 }
-
-// dummyHash is compared against when the user is unknown; it is made on
-// first use so that programs that never authenticate do not pay for it.
-var dummyHash = sync.OnceValue(func() []byte {
-	h, _ := bcrypt.GenerateFromPassword([]byte("mqttkit-unknown-user"), hashCost)
-	return h
-})
