@@ -3,6 +3,7 @@ package mqttkit_test
 import (
 	"context"
 	"log/slog"
+	"strconv"
 	"testing"
 	"time"
 
@@ -80,3 +81,5 @@ func (c *collector) none(t testing.TB, d time.Duration) {
 	case <-time.After(d):
 	}
 }
+
+func itoa(i int) string { return strconv.Itoa(i) }
