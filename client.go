@@ -56,6 +56,7 @@ type Client struct {
 	nextSubID uint32
 
 	stats stats
+	state session.State // nil: the session lives in memory only
 }
 
 // Dial connects to the first reachable server of urls (comma-separated, and
@@ -96,6 +97,7 @@ func Dial(ctx context.Context, urls string, opts ...Option) (*Client, error) {
 		room:          make(chan struct{}, 1),
 		inbound2:      make(map[uint16]*arrival),
 		subs:          make(map[uint32]*Subscription),
+		state:         cfg.state,
 	}
 	if c.clientID == "" {
 		c.clientID = generateClientID()

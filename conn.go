@@ -320,6 +320,9 @@ func (cn *conn) onPubrel(p *packet.Pubrel) {
 	c := cn.c
 	c.mu.Lock()
 	delete(c.inbound2, p.PacketID)
+	if c.state != nil {
+		c.state.RemoveInboundQoS2(p.PacketID)
+	}
 	cn.wPubcomp.PacketID = p.PacketID
 	cn.wPubcomp.ReasonCode = packet.Success
 	if p.ReasonCode != packet.Success {

@@ -185,6 +185,9 @@ func (c *Client) live(cn *conn) {
 	if id := ack.Properties.AssignedClientIdentifier; id != "" {
 		c.clientID = id
 	}
+	if c.state != nil {
+		c.state.SetClientID(c.clientID)
+	}
 	c.connects++
 	firstConnect := c.connects == 1
 	if !ack.SessionPresent {
@@ -235,10 +238,18 @@ func (c *Client) sessionLostLocked() {
 			delete(c.inflight, id)
 			c.ids.Put(id)
 			c.inUse--
+			if c.state != nil {
+				c.state.RemoveOutbound(o.seq)
+			}
 			c.finishLocked(o, nil)
 			continue
 		}
 		o.sent = false
 	}
-	clear(c.inbound2)
+	for id := range c.inbound2 {
+		if c.state != nil {
+			c.state.RemoveInboundQoS2(id)
+		}
+		delete(c.inbound2, id)
+	}
 }

@@ -98,6 +98,9 @@ func (cn *conn) onPublish(p *packet.Publish) error {
 			if old == nil || old.held {
 				a = &arrival{}
 				c.inbound2[p.PacketID] = a
+				if c.state != nil {
+					c.state.AddInboundQoS2(p.PacketID)
+				}
 			}
 			c.mu.Unlock()
 			if a == nil {

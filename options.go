@@ -5,6 +5,7 @@ import (
 	"log/slog"
 	"time"
 
+	"github.com/mqttkit/mqttkit/internal/session"
 	"github.com/mqttkit/mqttkit/packet"
 )
 
@@ -38,6 +39,8 @@ type config struct {
 	backoffMax     time.Duration
 
 	will *Will
+
+	state session.State
 
 	logger           *slog.Logger
 	onConnect        func(*Client, ConnectInfo)

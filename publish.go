@@ -248,8 +248,14 @@ func (c *Client) admitLocked(o *outbound) error {
 	if !ok {
 		return errNoPacketID
 	}
-	o.id = id
 	c.seq++
+	if c.state != nil {
+		if err := c.state.AddOutbound(c.seq, &o.pub); err != nil {
+			c.ids.Put(id)
+			return fmt.Errorf("mqttkit: recording the message in the session store: %w", err)
+		}
+	}
+	o.id = id
 	o.seq = c.seq
 	c.inUse++
 	if uint64(c.inUse) > c.stats.inFlightPeak.Load() {
@@ -320,6 +326,9 @@ func (c *Client) writeLocked(cn *conn, o *outbound) error {
 // releaseLocked frees o's packet id and window slot.
 func (c *Client) releaseLocked(o *outbound) {
 	if c.inflight[o.id] == o {
+		if c.state != nil {
+			c.state.RemoveOutbound(o.seq)
+		}
 		delete(c.inflight, o.id)
 		c.ids.Put(o.id)
 		c.inUse--
@@ -489,6 +498,9 @@ func (c *Client) onPubrec(cn *conn, p *packet.Pubrec) {
 		return
 	}
 	o.released = true
+	if c.state != nil {
+		c.state.ReleaseOutbound(o.seq)
+	}
 	_ = c.sendLocked(cn, o, true)
 }
 

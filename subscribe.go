@@ -271,6 +271,9 @@ func (c *Client) register(s *Subscription) error {
 func (c *Client) unregister(s *Subscription) {
 	c.mu.Lock()
 	s.active = false
+	if c.state != nil {
+		c.state.RemoveSubscription(s.id)
+	}
 	c.subMu.Lock()
 	delete(c.subs, s.id)
 	c.subMu.Unlock()
@@ -336,6 +339,9 @@ func (c *Client) subscribed(s *Subscription, r *request) error {
 	c.mu.Lock()
 	s.granted = granted
 	s.active = true
+	if c.state != nil {
+		c.state.AddSubscription(s.id, s.filters)
+	}
 	c.mu.Unlock()
 	return nil
 }

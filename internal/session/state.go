@@ -1,0 +1,133 @@
+package session
+
+import (
+	"slices"
+	"sync"
+
+	"github.com/mqttkit/mqttkit/packet"
+)
+
+// State is told every change of the session state that a restarted process
+// needs to resume its session (MQTT v5 §4.1): the client identifier,
+// outbound QoS 1 and 2 messages from admission until their exchange
+// completes, inbound QoS 2 packet ids between PUBREC and PUBREL, and the
+// subscriptions. The engine keeps the live state in its own structures and
+// calls State under its lock, in the order the changes happen; a durable
+// implementation (package store) writes them down. A nil State records
+// nothing, which is the default: the session then lives as long as the
+// process.
+type State interface {
+	// SetClientID records the identifier in use, given or server-assigned.
+	SetClientID(id string)
+	// AddOutbound records message seq before it is first sent. p must be
+	// copied: the engine reuses it.
+	AddOutbound(seq uint64, p *packet.Publish) error
+	// ReleaseOutbound records that QoS 2 message seq was received by the
+	// server (PUBREC): after a restart only its PUBREL is sent again.
+	ReleaseOutbound(seq uint64)
+	// RemoveOutbound records that message seq is complete or withdrawn.
+	RemoveOutbound(seq uint64)
+	// AddInboundQoS2 records that inbound QoS 2 message id was received and
+	// must not be handled again.
+	AddInboundQoS2(id uint16)
+	// RemoveInboundQoS2 records the PUBREL of inbound message id.
+	RemoveInboundQoS2(id uint16)
+	// AddSubscription records subscription id and its filters once the
+	// server granted it.
+	AddSubscription(id uint32, subs []packet.Subscription)
+	// RemoveSubscription records that subscription id ended.
+	RemoveSubscription(id uint32)
+}
+
+// Outbound is an outbound message as Memory holds it.
+type Outbound struct {
+	Publish  packet.Publish
+	Released bool
+}
+
+// Memory is a State that keeps a copy of everything in memory: the
+// reference for durable implementations, and what tests inspect to check
+// that the engine reports every change.
+type Memory struct {
+	mu       sync.Mutex
+	clientID string
+	out      map[uint64]*Outbound
+	in2      map[uint16]bool
+	subs     map[uint32][]packet.Subscription
+}
+
+// NewMemory returns an empty Memory.
+func NewMemory() *Memory {
+	return &Memory{out: map[uint64]*Outbound{}, in2: map[uint16]bool{}, subs: map[uint32][]packet.Subscription{}}
+}
+
+// SetClientID implements State.
+func (m *Memory) SetClientID(id string) {
+	m.mu.Lock()
+	m.clientID = id
+	m.mu.Unlock()
+}
+
+// AddOutbound implements State.
+func (m *Memory) AddOutbound(seq uint64, p *packet.Publish) error {
+	cp := *p
+	cp.Payload = slices.Clone(p.Payload)
+	cp.Properties.UserProperties = slices.Clone(p.Properties.UserProperties)
+	cp.Properties.CorrelationData = slices.Clone(p.Properties.CorrelationData)
+	m.mu.Lock()
+	m.out[seq] = &Outbound{Publish: cp}
+	m.mu.Unlock()
+	return nil
+}
+
+// ReleaseOutbound implements State.
+func (m *Memory) ReleaseOutbound(seq uint64) {
+	m.mu.Lock()
+	if o := m.out[seq]; o != nil {
+		o.Released = true
+	}
+	m.mu.Unlock()
+}
+
+// RemoveOutbound implements State.
+func (m *Memory) RemoveOutbound(seq uint64) {
+	m.mu.Lock()
+	delete(m.out, seq)
+	m.mu.Unlock()
+}
+
+// AddInboundQoS2 implements State.
+func (m *Memory) AddInboundQoS2(id uint16) {
+	m.mu.Lock()
+	m.in2[id] = true
+	m.mu.Unlock()
+}
+
+// RemoveInboundQoS2 implements State.
+func (m *Memory) RemoveInboundQoS2(id uint16) {
+	m.mu.Lock()
+	delete(m.in2, id)
+	m.mu.Unlock()
+}
+
+// AddSubscription implements State.
+func (m *Memory) AddSubscription(id uint32, subs []packet.Subscription) {
+	m.mu.Lock()
+	m.subs[id] = slices.Clone(subs)
+	m.mu.Unlock()
+}
+
+// RemoveSubscription implements State.
+func (m *Memory) RemoveSubscription(id uint32) {
+	m.mu.Lock()
+	delete(m.subs, id)
+	m.mu.Unlock()
+}
+
+// Snapshot returns the recorded client id and the numbers of outbound
+// messages, inbound QoS 2 ids and subscriptions.
+func (m *Memory) Snapshot() (clientID string, outbound, inboundQoS2, subscriptions int) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	return m.clientID, len(m.out), len(m.in2), len(m.subs)
+}
