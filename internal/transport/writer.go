@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"net"
+	"runtime"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -132,6 +133,9 @@ func (w *Writer) Run() error {
 		case <-w.done:
 			return w.flush()
 		}
+		// Let the goroutines that are about to queue a packet do so first:
+		// one syscall then carries more packets.
+		runtime.Gosched()
 		if err := w.flush(); err != nil {
 			return err
 		}
