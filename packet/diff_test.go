@@ -455,9 +455,10 @@ var pahoExceptions = []pahoException{
 		}},
 }
 
-// diffInputs is the shared fuzz corpus: every round-trip encoding, every
-// malformed case, the committed corpus files, and deterministic mutations
-// (each byte of each seed set to 0x00, 0xFF and flipped; each truncation).
+// diffInputs is the shared fuzz corpus: every round-trip encoding and every
+// malformed case with deterministic mutations of each (each byte set to 0x00,
+// 0xFF, flipped and incremented; each truncation), plus the committed
+// FuzzReadPacket corpus.
 func diffInputs(t *testing.T) [][]byte {
 	var seeds [][]byte
 	for _, tc := range roundTripCases() {
@@ -474,12 +475,6 @@ func diffInputs(t *testing.T) [][]byte {
 			seeds = append(seeds, tc.in)
 		}
 	}
-	files, _ := filepath.Glob("testdata/fuzz/*/*")
-	for _, f := range files {
-		if b, ok := readCorpusFile(t, f); ok {
-			seeds = append(seeds, b)
-		}
-	}
 	inputs := append([][]byte(nil), seeds...)
 	for _, s := range seeds {
 		if len(s) > 300 {
@@ -492,6 +487,13 @@ func diffInputs(t *testing.T) [][]byte {
 				inputs = append(inputs, b)
 			}
 			inputs = append(inputs, s[:i])
+		}
+	}
+	// The corpus FuzzReadPacket built (committed), as it is.
+	files, _ := filepath.Glob("testdata/fuzz/FuzzReadPacket/*")
+	for _, f := range files {
+		if b, ok := readCorpusFile(t, f); ok {
+			inputs = append(inputs, b)
 		}
 	}
 	return inputs
