@@ -17,7 +17,9 @@ import (
 	"github.com/mqttkit/mqttkit/internal/bench"
 )
 
-func main() { bench.PeerMain(func(pf *bench.PeerFlags) bench.Driver { return driver{addr: pf.Addr()} }) }
+func main() {
+	bench.PeerMain(func(pf *bench.PeerFlags) bench.Driver { return driver{addr: pf.Addr()} })
+}
 
 type driver struct{ addr string }
 
