@@ -48,3 +48,21 @@ func parseHeader(b []byte) (header, error) {
 // latency is the time from the header's send time to now, on the same
 // host's clock.
 func (h header) latency(now time.Time) time.Duration { return time.Duration(now.UnixNano() - h.sent) }
+
+// Stamp is what a bench payload says about itself, for tools that receive
+// bench messages by other means (bench/compare reading mosquitto_sub).
+type Stamp struct {
+	Sent      time.Time
+	Publisher uint32
+	Seq       uint64
+	Warmup    bool // sent during the warmup: not to be measured
+}
+
+// ReadStamp reads the header of a bench payload.
+func ReadStamp(payload []byte) (Stamp, error) {
+	h, err := parseHeader(payload)
+	if err != nil {
+		return Stamp{}, err
+	}
+	return Stamp{Sent: time.Unix(0, h.sent), Publisher: h.publisher, Seq: h.seq, Warmup: h.flags&flagWarmup != 0}, nil
+}
