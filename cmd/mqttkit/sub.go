@@ -3,6 +3,7 @@ package main
 import (
 	"bufio"
 	"context"
+	"fmt"
 	"os"
 	"strings"
 	"sync/atomic"
@@ -167,6 +168,9 @@ func (sf *subFlags) run(cmd *cobra.Command) error {
 			return timeoutErr("sub: no subscription within -W %ds", sf.timeout)
 		}
 		return failure("sub: subscribing to %s: %v", strings.Join(sf.topics, ", "), err)
+	}
+	if sf.conn.debug {
+		fmt.Fprintf(os.Stderr, "sub: subscribed to %s\n", strings.Join(sf.topics, ", "))
 	}
 	select {
 	case <-done:
