@@ -25,6 +25,8 @@ type benchFlags struct {
 	csv           string
 	report        string
 	allowLoss     bool
+	cpuProfile    string
+	memProfile    string
 }
 
 func newBenchCmd() *cobra.Command {
@@ -73,6 +75,8 @@ with status 1 unless --allow-loss.`,
 	f.StringVar(&bf.csv, "csv", "", "append the summary as a CSV row to this file")
 	f.StringVar(&bf.report, "report", "", "write an HTML page with latency and throughput charts to this file")
 	f.BoolVar(&bf.allowLoss, "allow-loss", false, "exit 0 even when messages were lost")
+	f.StringVar(&bf.cpuProfile, "cpuprofile", "", "write a CPU profile of the run to this file (go tool pprof)")
+	f.StringVar(&bf.memProfile, "memprofile", "", "write a heap profile at the end of the run (conn: while the connections are open)")
 	return cmd
 }
 
@@ -119,7 +123,12 @@ func (bf *benchFlags) run(cmd *cobra.Command, scenario string) error {
 	if !bf.conn.quiet && stderrIsTerminal() {
 		c.Progress = benchProgress()
 	}
+	stopProfile, err := bf.startCPUProfile()
+	if err != nil {
+		return err
+	}
 	res, err := bench.Run(ctx, *c, bench.Mqttkit{Dial: bf.dialer(cmd)})
+	stopProfile()
 	if err != nil {
 		var ee *exitError
 		if errors.As(err, &ee) {

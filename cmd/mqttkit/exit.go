@@ -61,7 +61,8 @@ func helpHint(cmd *cobra.Command) string {
 func classify(cmd *cobra.Command, err error) (int, string) {
 	var ee *exitError
 	if errors.As(err, &ee) {
-		return ee.code, "mqttkit: " + ee.Error()
+		// The library's errors start with "mqttkit: " too; one is enough.
+		return ee.code, "mqttkit: " + strings.ReplaceAll(ee.Error(), ": mqttkit: ", ": ")
 	}
 	msg := err.Error()
 	if cmd != nil {
