@@ -40,6 +40,9 @@ type Config struct {
 	Parallel     int           // connections opened at once (conn)
 	// Progress, when set, is called once a second with the counts so far.
 	Progress func(Sample)
+	// BeforeClose, when set, is called at the end of the run while every
+	// client is still connected (a heap profile sees their memory then).
+	BeforeClose func()
 }
 
 // Check returns an error saying what to change when c cannot run.

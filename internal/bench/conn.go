@@ -73,6 +73,9 @@ func runConns(ctx context.Context, cfg Config, d Driver) (*Result, error) {
 		sleepCtx(ctx, cfg.Duration)
 	}
 	memAfter, rssAfter := goMemory(), residentKB()
+	if cfg.BeforeClose != nil {
+		cfg.BeforeClose()
+	}
 	usageAfter := readUsage()
 	if open > 0 {
 		res.MemPerConnKB = float64(memAfter-memBefore) / 1024 / float64(open)

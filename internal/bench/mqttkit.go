@@ -21,13 +21,13 @@ func (d Mqttkit) Connect(ctx context.Context, index int) (Conn, error) {
 	if err != nil {
 		return nil, err
 	}
-	mc := &mqttkitConn{c: c, pending: make(chan pendingPublish, 4096), done: make(chan struct{})}
-	go mc.collect()
-	return mc, nil
+	return &mqttkitConn{c: c}, nil
 }
 
 type mqttkitConn struct {
-	c       *mqttkit.Client
+	c *mqttkit.Client
+	// pending and done are made by the first Publish: subscribers and
+	// held connections (conn) do not pay for them.
 	pending chan pendingPublish
 	done    chan struct{}
 }
@@ -39,7 +39,12 @@ type pendingPublish struct {
 
 // Publish uses PublishAsync, the client's way to keep many messages in
 // flight from one goroutine; a collector reports completions in order.
+// It is called from one goroutine per connection, the publisher's.
 func (mc *mqttkitConn) Publish(topic string, payload []byte, qos byte, done func(error)) {
+	if mc.pending == nil {
+		mc.pending, mc.done = make(chan pendingPublish, 4096), make(chan struct{})
+		go mc.collect()
+	}
 	mc.pending <- pendingPublish{mc.c.PublishAsync(context.Background(), topic, payload, mqttkit.QoS(qos)), done}
 }
 
@@ -70,7 +75,9 @@ func (mc *mqttkitConn) Subscribe(ctx context.Context, filter string, o SubOption
 // collector ends.
 func (mc *mqttkitConn) Close() error {
 	err := mc.c.Close()
-	close(mc.pending)
-	<-mc.done
+	if mc.pending != nil {
+		close(mc.pending)
+		<-mc.done
+	}
 	return err
 }

@@ -180,13 +180,14 @@ func (r *Result) WriteTable(w io.Writer) error {
 	var lines [][2]string
 	add := func(k, format string, args ...any) { lines = append(lines, [2]string{k, fmt.Sprintf(format, args...)}) }
 	add("client", "%s", r.Client)
-	add("scenario", "%s, QoS %d, %d B, %d clients", r.Scenario, r.QoS, r.Size, r.Clients)
 	if r.Scenario == string(Conns) {
+		add("scenario", "conn, %d clients", r.Clients)
 		add("connections", "%d", r.Connections)
 		add("connect time", "p50 %.2f ms, p90 %.2f ms, p99 %.2f ms, max %.2f ms", r.P50ms, r.P90ms, r.P99ms, r.MaxMs)
 		add("memory/connection", "%.1f KB Go runtime, %.1f KB resident", r.MemPerConnKB, r.RSSPerConnKB)
 		add("peak RSS", "%.1f MB", r.PeakRSSMB)
 	} else {
+		add("scenario", "%s, QoS %d, %d B, %d clients", r.Scenario, r.QoS, r.Size, r.Clients)
 		add("measured", "%.2f s", r.Seconds)
 		add("sent", "%d (acknowledged %d, failed %d)", r.Sent, r.Acked, r.Failed)
 		if r.Scenario != string(Pub) {

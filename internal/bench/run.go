@@ -116,6 +116,9 @@ func Run(ctx context.Context, cfg Config, d Driver) (*Result, error) {
 	end := time.Now()
 	after := readUsage()
 	stopSampler()
+	if cfg.BeforeClose != nil {
+		cfg.BeforeClose()
+	}
 
 	var atMeasure Usage
 	select {
