@@ -67,7 +67,10 @@ func run(ctx context.Context, o options) error {
 		if !o.selected(sc.name) {
 			continue
 		}
-		args := append(append([]string(nil), sc.args...), "--duration", o.duration.String(), "--warmup", o.warmup.String())
+		args := append(append([]string(nil), sc.args...), "--warmup", o.warmup.String())
+		if flagValue(args, "--count") == "" {
+			args = append(args, "--duration", o.duration.String())
+		}
 		for _, p := range peers {
 			if ctx.Err() != nil {
 				return ctx.Err()
