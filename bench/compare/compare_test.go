@@ -84,7 +84,7 @@ func TestRunPeerAgainstMosquitto(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer b.stop()
-	p := peers[2]
+	p := peers[3]
 	argv := p.argv(dir, b, []string{"pubsub", "--qos", "1", "--count", "300"})
 	out := runPeer(context.Background(), b, argv, time.Minute)
 	if out.Err != "" {

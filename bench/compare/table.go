@@ -21,7 +21,7 @@ func renderTable(all []outcome) string {
 	for _, o := range all {
 		r := o.Result
 		ratio := [3]string{"", "", ""}
-		if m, ok := mk[o.Scenario]; ok && r.Client != "mqttkit" && o.Err == "" {
+		if m, ok := mk[o.Scenario]; ok && !strings.HasPrefix(r.Client, "mqttkit") && o.Err == "" {
 			ratio[0] = times(m.Result.MsgsPerSec, r.MsgsPerSec)
 			ratio[1] = times(r.CPUusPerMsg, m.Result.CPUusPerMsg)
 			ratio[2] = times(r.P99ms, m.Result.P99ms)

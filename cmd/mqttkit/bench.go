@@ -25,6 +25,7 @@ type benchFlags struct {
 	csv           string
 	report        string
 	allowLoss     bool
+	receiveMax    uint16
 	cpuProfile    string
 	memProfile    string
 }
@@ -71,6 +72,7 @@ with status 1 unless --allow-loss.`,
 	f.IntVar(&c.Workers, "workers", 0, "handler goroutines per subscriber (default GOMAXPROCS)")
 	f.DurationVar(&c.Drain, "drain", 2*time.Second, "after publishing, wait this long without arrivals before counting the rest lost")
 	f.IntVar(&c.Parallel, "parallel", 64, "connections opened at once")
+	f.Uint16Var(&bf.receiveMax, "receive-maximum", 0, "Receive Maximum each client announces (default: the client's, 1024)")
 	f.BoolVar(&bf.json, "json", false, "print the summary as one JSON object")
 	f.StringVar(&bf.csv, "csv", "", "append the summary as a CSV row to this file")
 	f.StringVar(&bf.report, "report", "", "write an HTML page with latency and throughput charts to this file")
@@ -146,6 +148,9 @@ func (bf *benchFlags) run(cmd *cobra.Command, scenario string) error {
 func (bf *benchFlags) dialer(cmd *cobra.Command) func(context.Context, int) (*mqttkit.Client, error) {
 	return func(ctx context.Context, i int) (*mqttkit.Client, error) {
 		extra := []mqttkit.Option{mqttkit.WithQueueSize(max(bf.cfg.Inflight*2, 10000))}
+		if bf.receiveMax > 0 {
+			extra = append(extra, mqttkit.WithReceiveMaximum(bf.receiveMax))
+		}
 		if bf.conn.clientID != "" {
 			extra = append(extra, mqttkit.WithClientID(bf.conn.clientID+"-"+strconv.Itoa(i)))
 		}
