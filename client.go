@@ -317,13 +317,16 @@ type Stats struct {
 	Received       uint64 // PUBLISH packets received
 	HandlerErrors  uint64 // handler calls that failed or panicked
 	Unrouted       uint64 // messages no subscription of this client matched
+	// NoSubscribers counts publishes the server acknowledged with 0x10 No
+	// matching subscribers: delivered to nobody, which is not an error.
+	NoSubscribers uint64
 	// InFlightPeak is the most QoS 1 and 2 publishes that were in flight at
 	// once; it never exceeds the server's Receive Maximum.
 	InFlightPeak uint64
 }
 
 type stats struct {
-	connects, lost, published, received, handlerErrors, unrouted, inFlightPeak atomic.Uint64
+	connects, lost, published, received, handlerErrors, unrouted, inFlightPeak, noSubscribers atomic.Uint64
 }
 
 // Stats returns the client's counters.
@@ -336,5 +339,6 @@ func (c *Client) Stats() Stats {
 		HandlerErrors:  c.stats.handlerErrors.Load(),
 		Unrouted:       c.stats.unrouted.Load(),
 		InFlightPeak:   c.stats.inFlightPeak.Load(),
+		NoSubscribers:  c.stats.noSubscribers.Load(),
 	}
 }

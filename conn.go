@@ -42,7 +42,8 @@ type conn struct {
 	aliases  map[uint16]string // inbound topic aliases
 	outAlias map[string]uint16 // outbound topic aliases, guarded by c.mu
 
-	lastRead atomic.Int64 // unix nanoseconds
+	lastRead  atomic.Int64 // unix nanoseconds
+	warnedAck bool         // tolerateAck logged already (reader goroutine only)
 
 	once sync.Once
 	err  error         // why the connection ended
@@ -271,15 +272,17 @@ func (cn *conn) handle(h packet.FixedHeader, body []byte) error {
 		}
 		return cn.onPublish(p)
 	case packet.PUBACK:
-		if err := decode(&cn.rPuback); err != nil {
-			return err
+		p := &cn.rPuback
+		if err := p.Decode(h.Flags, body, packet.V5); err != nil && !cn.tolerateAck(body, &p.PacketID, &p.ReasonCode, &p.Properties, err) {
+			return decode(p)
 		}
-		c.onPuback(cn, &cn.rPuback)
+		c.onPuback(cn, p)
 	case packet.PUBREC:
-		if err := decode(&cn.rPubrec); err != nil {
-			return err
+		p := &cn.rPubrec
+		if err := p.Decode(h.Flags, body, packet.V5); err != nil && !cn.tolerateAck(body, &p.PacketID, &p.ReasonCode, &p.Properties, err) {
+			return decode(p)
 		}
-		c.onPubrec(cn, &cn.rPubrec)
+		c.onPubrec(cn, p)
 	case packet.PUBREL:
 		if err := decode(&cn.rPubrel); err != nil {
 			return err
@@ -312,6 +315,24 @@ func (cn *conn) handle(h packet.FixedHeader, body []byte) error {
 		return cn.protocolError(packet.ProtocolError, "unexpected %s packet from the server", h.Type)
 	}
 	return nil
+}
+
+// tolerateAck accepts a PUBACK or PUBREC whose only fault is a success-range
+// reason code the packet does not define: mochi-mqtt v2.7.9 answers a QoS 1
+// PUBLISH that carries properties with PUBACK reason 0x01 ("Granted QoS 1").
+// Refusing it would disconnect, resend and be refused again forever; the
+// server did accept the message, so it counts as Success, logged once per
+// connection. Any other malformation is still a protocol error.
+func (cn *conn) tolerateAck(body []byte, id *uint16, code *packet.ReasonCode, props *packet.Properties, err error) bool {
+	if len(body) < 3 || body[2] >= 0x80 || !errors.Is(err, packet.ErrProtocol) {
+		return false
+	}
+	*id, *code, *props = uint16(body[0])<<8|uint16(body[1]), packet.Success, packet.Properties{}
+	if !cn.warnedAck {
+		cn.warnedAck = true
+		cn.c.log.Warn("mqttkit: server sent an acknowledgement with an undefined success reason code; treating it as Success", "reason_code", body[2], "err", err)
+	}
+	return true
 }
 
 // onPubrel completes an inbound QoS 2 exchange: the message was delivered

@@ -182,6 +182,13 @@ func (c *Client) run(cn *conn) {
 func (c *Client) live(cn *conn) {
 	ack := &cn.connack
 	c.mu.Lock()
+	if c.closed {
+		// Close ran while this connection was being made: nobody else will
+		// end it.
+		c.mu.Unlock()
+		cn.disconnect(packet.NormalDisconnection, ErrClosed)
+		return
+	}
 	if id := ack.Properties.AssignedClientIdentifier; id != "" {
 		c.clientID = id
 	}

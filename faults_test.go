@@ -80,7 +80,9 @@ func TestNoLossWhileConnectionsDrop(t *testing.T) {
 			t.Fatal(err)
 		}
 		stop := make(chan struct{})
-		dropped := make(chan int)
+		stopDrops := sync.OnceFunc(func() { close(stop) })
+		defer stopDrops() // also when the test fails early
+		dropped := make(chan int, 1)
 		go func() {
 			drops := 0
 			defer func() { dropped <- drops }()
@@ -105,7 +107,7 @@ func TestNoLossWhileConnectionsDrop(t *testing.T) {
 			}
 		}
 		waitResults(t, ctx, results)
-		close(stop)
+		stopDrops()
 		drops := <-dropped
 		missing, dups := l.waitAll(t, ids, 30*time.Second)
 		t.Logf("%d messages, %d connection drops, %d reconnects of the subscriber, %d duplicates",

@@ -478,7 +478,7 @@ func (c *Client) onPuback(cn *conn, p *packet.Puback) {
 		return
 	}
 	c.releaseLocked(o)
-	c.finishLocked(o, ackError(packet.PUBACK, p.ReasonCode, p.Properties.ReasonString))
+	c.finishLocked(o, c.ackError(packet.PUBACK, p.ReasonCode, p.Properties.ReasonString))
 }
 
 // onPubrec moves a QoS 2 publish to its second step, or fails it.
@@ -492,7 +492,7 @@ func (c *Client) onPubrec(cn *conn, p *packet.Pubrec) {
 		_ = cn.w.Append(&cn.wPubrel, packet.V5, cn.maxPacket)
 		return
 	}
-	if err := ackError(packet.PUBREC, p.ReasonCode, p.Properties.ReasonString); err != nil {
+	if err := c.ackError(packet.PUBREC, p.ReasonCode, p.Properties.ReasonString); err != nil {
 		c.releaseLocked(o)
 		c.finishLocked(o, err)
 		return
@@ -514,12 +514,15 @@ func (c *Client) onPubcomp(cn *conn, p *packet.Pubcomp) {
 		return
 	}
 	c.releaseLocked(o)
-	c.finishLocked(o, ackError(packet.PUBCOMP, p.ReasonCode, p.Properties.ReasonString))
+	c.finishLocked(o, c.ackError(packet.PUBCOMP, p.ReasonCode, p.Properties.ReasonString))
 }
 
 // ackError is nil for a success code (including 0x10 No matching
-// subscribers) and a *ReasonError for a failure.
-func ackError(t packet.Type, code packet.ReasonCode, reason string) error {
+// subscribers, counted in Stats) and a *ReasonError for a failure.
+func (c *Client) ackError(t packet.Type, code packet.ReasonCode, reason string) error {
+	if code == packet.NoMatchingSubscribers {
+		c.stats.noSubscribers.Add(1)
+	}
 	if !code.IsError() {
 		return nil
 	}

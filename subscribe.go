@@ -165,6 +165,11 @@ func (s *Subscription) Granted() []QoS {
 // a refusal is a *ReasonError (errors.Is(err, ErrNotAuthorized), …). The
 // default QoS is AtLeastOnce. The subscription is restored after every
 // reconnect on which the server lost the session.
+//
+// A process that resumes a persistent session (a fixed WithClientID and
+// WithCleanStart(false)) is sent the session's pending messages as soon as
+// it connects; those that arrive before Subscribe registered a matching
+// handler are acknowledged without one and counted in Stats.Unrouted.
 func (c *Client) Subscribe(ctx context.Context, filter string, h Handler, opts ...SubscribeOption) (*Subscription, error) {
 	if h == nil {
 		return nil, errors.New("mqttkit: Subscribe needs a handler; pass a HandlerFunc or a Mux")
