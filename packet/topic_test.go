@@ -52,6 +52,7 @@ func TestValidateTopicFilter(t *testing.T) {
 		{"shared hash", "$share/g/#", true},
 		{"shared with slash in the filter", "$share/g/sensors/+/temp", true},
 		{"dollar share without slash is a plain filter", "$share", true},
+		{"shared whose filter starts with $share/ (fuzz finding)", "$share/g/$share/", true},
 		{"empty", "", false},
 		{"hash not last", "a/#/b", false},
 		{"hash inside a level", "a#", false},
