@@ -200,9 +200,16 @@ func (c *Client) Close() error {
 	c.closed = true
 	cn := c.cn
 	c.failPendingLocked(ErrClosed)
+	// A session the user did not ask for ends with the client; a consumer
+	// group member's (and any chosen one) stays for the next process.
+	keep := c.cfg.sessionExpirySet || c.sessionExpiry >= c.cfg.groupExpiry
 	c.mu.Unlock()
 	if cn != nil {
-		cn.disconnect(packet.NormalDisconnection, ErrClosed)
+		d := &packet.Disconnect{ReasonCode: packet.NormalDisconnection}
+		if !keep && cn.sessionExpiry != 0 {
+			d.Properties.Present = d.Properties.Present.With(packet.PropSessionExpiryInterval)
+		}
+		cn.disconnectWith(d, ErrClosed)
 	}
 	c.cancel()
 	<-c.runDone

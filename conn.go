@@ -37,6 +37,7 @@ type conn struct {
 	subIDsOK      bool
 	topicAliasMax uint16
 	keepAlive     time.Duration
+	sessionExpiry uint32 // the Session Expiry Interval this connection's CONNECT asked for
 
 	acks     *session.AckQueue
 	aliases  map[uint16]string // inbound topic aliases
@@ -150,7 +151,11 @@ func (cn *conn) fail(err error) {
 
 // disconnect sends DISCONNECT with code and ends the connection with err.
 func (cn *conn) disconnect(code packet.ReasonCode, err error) {
-	d := &packet.Disconnect{ReasonCode: code}
+	cn.disconnectWith(&packet.Disconnect{ReasonCode: code}, err)
+}
+
+// disconnectWith sends d and ends the connection with err.
+func (cn *conn) disconnectWith(d *packet.Disconnect, err error) {
 	_ = cn.w.Append(d, packet.V5, cn.maxPacket)
 	cn.fail(err)
 }

@@ -107,7 +107,9 @@ func (c *Client) connectOnce(ctx context.Context, u *url.URL, first bool) (*conn
 		return nil, &ReasonError{Packet: packet.CONNACK, Code: ack.ReasonCode,
 			Reason: ack.Properties.ReasonString, ServerReference: ack.Properties.ServerReference}
 	}
-	return newConn(c, nc, br, u, &ack), nil
+	cn := newConn(c, nc, br, u, &ack)
+	cn.sessionExpiry = connect.Properties.SessionExpiryInterval
+	return cn, nil
 }
 
 func readConnack(br *bufio.Reader, maxSize uint32, ack *packet.Connack) error {
@@ -165,6 +167,17 @@ func (c *Client) run(cn *conn) {
 		err := cn.serve()
 		c.down(cn, err)
 		if c.ctx.Err() != nil {
+			return
+		}
+		// Full jitter before the first attempt too: many clients dropped at
+		// once do not come back at once, and the server has finished with
+		// the old connection (mochi v2.7.9 otherwise clears the new one's
+		// subscriptions while it cleans up an expired session).
+		t := time.NewTimer(rand.N(c.cfg.backoffMin) + time.Millisecond)
+		select {
+		case <-t.C:
+		case <-c.ctx.Done():
+			t.Stop()
 			return
 		}
 		next, cerr := c.connect(c.ctx, false)

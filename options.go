@@ -51,6 +51,7 @@ type config struct {
 func defaultConfig() config {
 	return config{
 		cleanStart:     true,
+		sessionExpiry:  60,
 		groupExpiry:    3600,
 		keepAlive:      30 * time.Second,
 		receiveMax:     1024,
@@ -106,10 +107,13 @@ func WithConnectUserProperty(key, value string) Option {
 func WithCleanStart(clean bool) Option { return func(c *config) { c.cleanStart = clean } }
 
 // WithSessionExpiry sets how long the server keeps the session after the
-// connection ends (rounded down to seconds). The default is 0, the session
-// ends with the connection, except that a Group subscription switches a
-// client without this option to one hour, because a consumer group member
-// must not lose the messages in flight when its connection drops.
+// connection ends (rounded down to seconds); 0 ends it with the connection.
+// Without this option the client asks for 60 seconds, so that nothing in
+// flight is lost when a connection drops and comes back, and ends the
+// session on Close (DISCONNECT with expiry 0); a client with a Group
+// subscription asks for one hour instead and keeps the session on Close, so
+// that a consumer group member restarted with the same WithClientID resumes
+// it.
 func WithSessionExpiry(d time.Duration) Option {
 	return func(c *config) {
 		c.sessionExpiry, c.sessionExpirySet = durationSeconds(d), true

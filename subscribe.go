@@ -49,9 +49,10 @@ var (
 // shared subscription ($share/name/filter): the server hands each message to
 // one member of the group. Publishers publish to the plain topic, never to
 // $share/…. A client without WithSessionExpiry switches to a one-hour
-// persistent session when it makes a Group subscription (it reconnects once
-// to do so), so that the messages in flight to it survive a dropped
-// connection. A name that is empty or contains /, + or # is an error.
+// session when it makes a Group subscription (from its next CONNECT, and in
+// its DISCONNECT at Close), so that the messages in flight to it survive a
+// dropped connection and a restart with the same WithClientID. A name that
+// is empty or contains /, + or # is an error.
 func Group(name string) SubscribeOption {
 	return func(s *subConfig) { s.group, s.hasGroup = name, true }
 }
@@ -320,6 +321,11 @@ func (c *Client) subscribe(ctx context.Context, s *Subscription) error {
 		if r.err != nil {
 			return r.err
 		}
+		if len(r.codes) > 0 && r.codes[0] == packet.PacketIdentifierInUse {
+			// mochi v2.7.9 checks our identifier against its own in-flight
+			// messages of a resumed session; the next identifier differs.
+			continue
+		}
 		return c.subscribed(s, r)
 	}
 }
@@ -352,22 +358,18 @@ func (c *Client) subscribed(s *Subscription, r *request) error {
 }
 
 // persistForGroup switches a client whose user did not choose a session
-// expiry to a persistent session, reconnecting once, so that a consumer
-// group member keeps its in-flight messages across connection losses.
+// expiry to the one-hour session of a consumer group member. The current
+// session already survives a dropped connection (60 s); the longer expiry
+// takes effect with the next CONNECT and with the DISCONNECT at Close,
+// without a reconnect now.
 func (c *Client) persistForGroup() {
 	c.mu.Lock()
-	if c.cfg.sessionExpirySet || c.sessionExpiry != 0 {
-		c.mu.Unlock()
+	defer c.mu.Unlock()
+	if c.cfg.sessionExpirySet || c.sessionExpiry >= c.cfg.groupExpiry {
 		return
 	}
 	c.sessionExpiry = c.cfg.groupExpiry
-	cn := c.cn
-	c.mu.Unlock()
-	c.log.Info("mqttkit: Group subscription: switching to a persistent session", "session_expiry_s", c.cfg.groupExpiry)
-	if cn != nil {
-		cn.disconnect(packet.NormalDisconnection, errors.New("mqttkit: reconnecting with a persistent session for a Group subscription"))
-		<-cn.done
-	}
+	c.log.Info("mqttkit: Group subscription: keeping the session for a consumer group member", "session_expiry_s", c.cfg.groupExpiry)
 }
 
 // canSubscribe checks s against what the server said it supports.
