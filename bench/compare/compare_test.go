@@ -57,6 +57,15 @@ func TestTableRatios(t *testing.T) {
 			t.Errorf("table lacks %q:\n%s", want, got)
 		}
 	}
+	// A lossy default row is no base for ratios; the loss-free variant is.
+	lossy := []outcome{
+		{Scenario: "s", Result: bench.Result{Client: "mqttkit", QoS: 1, Lost: 5, MsgsPerSec: 99999, CPUusPerMsg: 1, P99ms: 1}},
+		{Scenario: "s", Result: bench.Result{Client: "mqttkit-rm65535", QoS: 1, MsgsPerSec: 20000, CPUusPerMsg: 10, P99ms: 2}},
+		{Scenario: "s", Result: bench.Result{Client: "paho.golang", QoS: 1, MsgsPerSec: 10000, CPUusPerMsg: 50, P99ms: 4}},
+	}
+	if got := renderTable(lossy); !strings.Contains(got, "| 2.00×* | 5.00×* | 2.00×* |") {
+		t.Errorf("ratios not taken from the loss-free row:\n%s", got)
+	}
 }
 
 // TestRunPeerAgainstMosquitto builds one peer, starts the suite's Mosquitto

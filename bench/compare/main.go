@@ -30,9 +30,14 @@ func main() {
 	flag.StringVar(&o.only, "only", "", "comma-separated scenario names to run (default: all)")
 	flag.StringVar(&o.jsonOut, "json", "", "also write every result as a JSON line to this file")
 	flag.StringVar(&o.mdOut, "markdown", "", "also write the table as Markdown to this file")
+	flag.StringVar(&o.from, "from", "", "print the table of a -json file of an earlier run, without running anything")
 	flag.Parse()
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
+	run := run
+	if o.from != "" {
+		run = reprint
+	}
 	if err := run(ctx, o); err != nil {
 		fmt.Fprintln(os.Stderr, "compare:", err)
 		os.Exit(1)
@@ -44,6 +49,7 @@ type options struct {
 	mosquitto, bin   string
 	only             string
 	jsonOut, mdOut   string
+	from             string
 }
 
 func (o options) selected(name string) bool {

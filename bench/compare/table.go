@@ -7,24 +7,32 @@ import (
 
 // renderTable prints every outcome as one Markdown table, scenario by
 // scenario, with mqttkit's ratio to each peer: how many times its msg/s,
-// and how many times less CPU per message and p99 latency.
+// and how many times less CPU per message and p99 latency. The ratios use
+// the first mqttkit row of the scenario that lost nothing; when that is not
+// the default "mqttkit" row, they are marked with *: figures of a run with
+// loss are no measurement.
 func renderTable(all []outcome) string {
 	var b strings.Builder
 	b.WriteString("| scenario | client | msg/s | p99 ms | client CPU µs/msg | lost | broker CPU | mqttkit msg/s × | mqttkit CPU ÷ | mqttkit p99 ÷ |\n")
 	b.WriteString("| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |\n")
 	mk := map[string]outcome{}
 	for _, o := range all {
-		if o.Result.Client == "mqttkit" {
+		_, seen := mk[o.Scenario]
+		if !seen && strings.HasPrefix(o.Result.Client, "mqttkit") && o.Err == "" && !o.Result.Bad() {
 			mk[o.Scenario] = o
 		}
 	}
 	for _, o := range all {
 		r := o.Result
 		ratio := [3]string{"", "", ""}
-		if m, ok := mk[o.Scenario]; ok && !strings.HasPrefix(r.Client, "mqttkit") && o.Err == "" {
-			ratio[0] = times(m.Result.MsgsPerSec, r.MsgsPerSec)
-			ratio[1] = times(r.CPUusPerMsg, m.Result.CPUusPerMsg)
-			ratio[2] = times(r.P99ms, m.Result.P99ms)
+		if m, ok := mk[o.Scenario]; ok && !strings.HasPrefix(r.Client, "mqttkit") && o.Err == "" && !r.Bad() {
+			mark := ""
+			if m.Result.Client != "mqttkit" {
+				mark = "*"
+			}
+			ratio[0] = times(m.Result.MsgsPerSec, r.MsgsPerSec) + mark
+			ratio[1] = times(r.CPUusPerMsg, m.Result.CPUusPerMsg) + mark
+			ratio[2] = times(r.P99ms, m.Result.P99ms) + mark
 		}
 		client := r.Client
 		if o.Note != "" {
