@@ -1,11 +1,13 @@
 package mqttkit
 
 import (
+	"cmp"
 	"context"
 	"crypto/rand"
 	"fmt"
 	"log/slog"
 	"net/url"
+	"slices"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -103,14 +105,49 @@ func Dial(ctx context.Context, urls string, opts ...Option) (*Client, error) {
 		c.clientID = generateClientID()
 	}
 	c.ctx, c.cancel = context.WithCancel(context.Background())
+	var early []*Subscription
+	fail := func(err error) (*Client, error) {
+		c.cancel()
+		c.stopSubscriptions()
+		c.workers.Wait()
+		return nil, err
+	}
+	for _, sp := range cfg.subs {
+		s, err := c.newSubscription(sp.filter, sp.h, sp.opts)
+		if err != nil {
+			return fail(err)
+		}
+		s.early = true
+		early = append(early, s)
+	}
 	cn, err := c.connect(ctx, true)
 	if err != nil {
-		c.cancel()
-		return nil, err
+		return fail(err)
 	}
 	c.live(cn)
 	go c.run(cn)
+	for _, s := range early {
+		if err := c.subscribe(ctx, s); err != nil {
+			_ = c.Close()
+			return nil, err
+		}
+	}
 	return c, nil
+}
+
+// Subscriptions returns the subscriptions made with WithSubscription, in
+// order, for Unsubscribe.
+func (c *Client) Subscriptions() []*Subscription {
+	var out []*Subscription
+	c.subMu.RLock()
+	for _, s := range c.subs {
+		if s.early {
+			out = append(out, s)
+		}
+	}
+	c.subMu.RUnlock()
+	slices.SortFunc(out, func(a, b *Subscription) int { return cmp.Compare(a.id, b.id) })
+	return out
 }
 
 func (cfg *config) validate() error {

@@ -41,6 +41,7 @@ type config struct {
 	will *Will
 
 	state session.State
+	subs  []subSpec // WithSubscription
 
 	logger           *slog.Logger
 	onConnect        func(*Client, ConnectInfo)
@@ -118,6 +119,23 @@ func WithSessionExpiry(d time.Duration) Option {
 	return func(c *config) {
 		c.sessionExpiry, c.sessionExpirySet = durationSeconds(d), true
 	}
+}
+
+// WithSubscription subscribes filter with h as part of Dial, like Subscribe,
+// but with the handler in place before the first CONNECT: a process that
+// resumes a persistent session (fixed WithClientID, WithCleanStart(false))
+// is sent the session's pending messages right after connecting, and only a
+// handler registered by then receives them; with Subscribe after Dial they
+// would be acknowledged unhandled (Stats.Unrouted). Dial fails if the
+// subscription is refused.
+func WithSubscription(filter string, h Handler, opts ...SubscribeOption) Option {
+	return func(c *config) { c.subs = append(c.subs, subSpec{filter, h, opts}) }
+}
+
+type subSpec struct {
+	filter string
+	h      Handler
+	opts   []SubscribeOption
 }
 
 // --- limits ---

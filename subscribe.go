@@ -127,6 +127,7 @@ func OnError(p ErrorPolicy) SubscribeOption { return func(s *subConfig) { s.poli
 
 // Subscription is the result of Subscribe: its handler receives the messages
 // of its filters until Unsubscribe or the client's Close, across reconnects.
+// Client.Subscriptions returns those made with WithSubscription.
 type Subscription struct {
 	c       *Client
 	id      uint32 // Subscription Identifier
@@ -136,6 +137,7 @@ type Subscription struct {
 	cfg     subConfig
 	granted []QoS // guarded by c.mu
 	active  bool  // guarded by c.mu: confirmed by a SUBACK, restored on reconnect
+	early   bool  // made with WithSubscription
 
 	mu      sync.RWMutex
 	stopped bool
@@ -170,8 +172,24 @@ func (s *Subscription) Granted() []QoS {
 // A process that resumes a persistent session (a fixed WithClientID and
 // WithCleanStart(false)) is sent the session's pending messages as soon as
 // it connects; those that arrive before Subscribe registered a matching
-// handler are acknowledged without one and counted in Stats.Unrouted.
+// handler are acknowledged without one and counted in Stats.Unrouted. Such a
+// process subscribes with WithSubscription at Dial instead.
 func (c *Client) Subscribe(ctx context.Context, filter string, h Handler, opts ...SubscribeOption) (*Subscription, error) {
+	s, err := c.newSubscription(filter, h, opts)
+	if err != nil {
+		return nil, err
+	}
+	if err := c.subscribe(ctx, s); err != nil {
+		c.unregister(s)
+		s.stop()
+		return nil, err
+	}
+	return s, nil
+}
+
+// newSubscription checks the arguments of Subscribe and registers a running
+// subscription that the server has not granted yet.
+func (c *Client) newSubscription(filter string, h Handler, opts []SubscribeOption) (*Subscription, error) {
 	if h == nil {
 		return nil, errors.New("mqttkit: Subscribe needs a handler; pass a HandlerFunc or a Mux")
 	}
@@ -205,11 +223,6 @@ func (c *Client) Subscribe(ctx context.Context, filter string, h Handler, opts .
 		return nil, err
 	}
 	s.start()
-	if err := c.subscribe(ctx, s); err != nil {
-		c.unregister(s)
-		s.stop()
-		return nil, err
-	}
 	return s, nil
 }
 
