@@ -258,6 +258,8 @@ func (r *run) publish(ctx context.Context, i int, c Conn) uint64 {
 		free <- s
 	}
 	stopAt := r.start.Add(cfg.Warmup + cfg.Duration)
+	pace := time.NewTimer(time.Hour) // reused for every wait of --rate
+	defer pace.Stop()
 	var seq uint64
 	for ctx.Err() == nil {
 		if cfg.Count > 0 && seq >= uint64(cfg.Count) {
@@ -270,7 +272,12 @@ func (r *run) publish(ctx context.Context, i int, c Conn) uint64 {
 		if cfg.Rate > 0 {
 			due := r.start.Add(time.Duration(float64(seq) / cfg.Rate * float64(time.Second)))
 			if wait := due.Sub(now); wait > 0 {
-				if !sleepCtx(ctx, wait) {
+				pace.Reset(wait)
+				select {
+				case <-pace.C:
+				case <-ctx.Done():
+				}
+				if ctx.Err() != nil {
 					break
 				}
 				now = time.Now()
