@@ -18,6 +18,9 @@
 // mqttkit-id user property and in the JSON payload, and writes
 // "acked <id>" once the broker acknowledged it. Comparing the two kinds of
 // file tells what was delivered once, delivered twice, or lost.
+//
+// "consumer-group broker" runs mqttkit's embedded broker in its own process
+// with explicit limits, so that a test can treat it like Mosquitto.
 package main
 
 import (
@@ -31,6 +34,7 @@ import (
 const usage = `usage:
   consumer-group member  [flags]   run one member of a consumer group
   consumer-group publish [flags]   publish QoS 1 messages to sensors/<n>/temp
+  consumer-group broker  [flags]   run the embedded broker (package broker)
 Run "consumer-group member -h" or "consumer-group publish -h" for the flags.`
 
 func main() {
@@ -46,6 +50,8 @@ func main() {
 		err = runMember(ctx, os.Args[2:])
 	case "publish":
 		err = runPublish(ctx, os.Args[2:])
+	case "broker":
+		err = runBroker(ctx, os.Args[2:])
 	default:
 		fmt.Fprintf(os.Stderr, "consumer-group: unknown mode %q\n%s\n", os.Args[1], usage)
 		os.Exit(2)
