@@ -104,6 +104,9 @@ func Dial(ctx context.Context, urls string, opts ...Option) (*Client, error) {
 	if c.clientID == "" {
 		c.clientID = generateClientID()
 	}
+	if !cfg.cleanStartSet {
+		c.cfg.cleanStart = cfg.clientID != "" && !cfg.groupAtDial()
+	}
 	c.ctx, c.cancel = context.WithCancel(context.Background())
 	var early []*Subscription
 	fail := func(err error) (*Client, error) {

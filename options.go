@@ -24,6 +24,7 @@ type config struct {
 	connectUserProps []packet.UserProperty
 
 	cleanStart       bool
+	cleanStartSet    bool
 	sessionExpiry    uint32
 	sessionExpirySet bool
 	groupExpiry      uint32 // session expiry a Group subscription switches to
@@ -100,12 +101,17 @@ func WithConnectUserProperty(key, value string) Option {
 
 // --- session ---
 
-// WithCleanStart sets Clean Start for the first connection (default true:
-// start a fresh session). Every reconnect asks to resume the session (Clean
-// Start 0), whatever this says, so nothing in flight is lost to a network
-// blip. Use WithCleanStart(false) with a fixed client id to resume the
-// session of a previous process.
-func WithCleanStart(clean bool) Option { return func(c *config) { c.cleanStart = clean } }
+// WithCleanStart sets Clean Start for the first connection. Every reconnect
+// asks to resume the session (Clean Start 0), whatever this says, so nothing
+// in flight is lost to a network blip. Without this option the first
+// connection starts a fresh session when WithClientID is given, and asks for
+// Clean Start 0 when the client id is generated (there is no old session to
+// resume) or when a WithSubscription has a Group (a consumer group member
+// resumes its session): Mosquitto 2.0.11 does not keep, across its own
+// restart, a session whose CONNECT had Clean Start 1.
+func WithCleanStart(clean bool) Option {
+	return func(c *config) { c.cleanStart, c.cleanStartSet = clean, true }
+}
 
 // WithSessionExpiry sets how long the server keeps the session after the
 // connection ends (rounded down to seconds); 0 ends it with the connection.
@@ -130,6 +136,20 @@ func WithSessionExpiry(d time.Duration) Option {
 // subscription is refused.
 func WithSubscription(filter string, h Handler, opts ...SubscribeOption) Option {
 	return func(c *config) { c.subs = append(c.subs, subSpec{filter, h, opts}) }
+}
+
+// groupAtDial reports whether a WithSubscription joins a consumer group.
+func (cfg *config) groupAtDial() bool {
+	for _, sp := range cfg.subs {
+		var sc subConfig
+		for _, o := range sp.opts {
+			o(&sc)
+		}
+		if sc.hasGroup {
+			return true
+		}
+	}
+	return false
 }
 
 type subSpec struct {

@@ -81,6 +81,7 @@ func TestHandlerPanicRecovered(t *testing.T) {
 			}
 			time.Sleep(5 * time.Millisecond)
 		}
+		time.Sleep(200 * time.Millisecond) // the acknowledgements leave after the count
 		srv.DropClients()
 		waitConnected(t, c)
 		time.Sleep(300 * time.Millisecond)
