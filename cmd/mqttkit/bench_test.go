@@ -45,8 +45,14 @@ func TestBenchPubSubEndToEnd(t *testing.T) {
 		}
 		dir := t.TempDir()
 		csvPath, htmlPath := filepath.Join(dir, "runs.csv"), filepath.Join(dir, "run.html")
+		// --inflight 100: at most 200 messages unacknowledged towards the
+		// subscriber, below its Receive Maximum. When that quota runs out,
+		// mochi v2.7.9 (the embedded broker) deadlocks: Inflight.NextImmediate
+		// read-locks twice against a publisher's Set (see the report of
+		// issue 7); the bench then reports the loss and the broker's Close
+		// hangs.
 		out, code := runBench(t, "pubsub", "-h", u.Hostname(), "-p", u.Port(), "-c", "2", "--count", "500",
-			"-q", "1", "--json", "--csv", csvPath, "--report", htmlPath, "--quiet")
+			"--inflight", "100", "-q", "1", "--json", "--csv", csvPath, "--report", htmlPath, "--quiet")
 		if code != exitOK {
 			t.Fatalf("exit status %d, output %q", code, out)
 		}
