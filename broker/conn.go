@@ -31,7 +31,8 @@ type serverConn struct {
 	readErr   error             // sticky error after a malformed packet
 	onInvalid func(c *serverConn, err *packet.Error)
 
-	wmu sync.Mutex
+	wmu         sync.Mutex
+	writeFailed bool // guarded by wmu; the connection was closed by a failed write
 }
 
 // Read hands mochi the bytes of whole, validated packets.
@@ -189,11 +190,27 @@ func (c *serverConn) invalid(pe *packet.Error) error {
 	return &malformedError{err: pe}
 }
 
-// Write writes one or more whole packets.
+// Write writes one or more whole packets. It never reports a failed write
+// to mochi: v2.7.9's processPublish stores a QoS 1/2 message's PUBACK or
+// PUBREC, writes it, and on a write error returns before routing the
+// message, so the publisher, handed the stored ack on its next connection,
+// takes a message nobody received as delivered. Instead a failed write
+// closes the connection, which ends mochi's read side and cleans the
+// client up as any lost connection; mochi carries on, routes the message,
+// and the publisher, not having seen the ack, resends it with DUP (a
+// duplicate, allowed at QoS 1; at QoS 2 mochi's stored PUBREC answers it).
+// Every later write on the dead connection is discarded the same way.
 func (c *serverConn) Write(p []byte) (int, error) {
 	c.wmu.Lock()
 	defer c.wmu.Unlock()
-	return c.Conn.Write(p)
+	if c.writeFailed {
+		return len(p), nil
+	}
+	if _, err := c.Conn.Write(p); err != nil {
+		c.writeFailed = true
+		_ = c.Conn.Close()
+	}
+	return len(p), nil
 }
 
 // malformedError is why a connection was closed for a malformed, oversized
