@@ -46,6 +46,7 @@ type Client struct {
 	window   int                  // the server's Receive Maximum
 	inUse    int                  // publishes holding a slot of the window
 	queue    []*outbound          // PublishAsync messages waiting for room or a connection
+	pumping  bool                 // pumpQueueLocked is running
 	room     chan struct{}        // a slot of the window became free
 
 	// Inbound state, guarded by mu: QoS 2 messages between PUBLISH and PUBREL.

@@ -356,35 +356,45 @@ func (c *Client) finishLocked(o *outbound, err error) {
 }
 
 // pumpQueueLocked moves queued PublishAsync messages into flight while the
-// window has room, and writes queued QoS 0 messages when connected.
+// window has room, and writes queued QoS 0 messages when connected. A
+// message leaves the queue before it is handled, and a nested call (a
+// failed send releases its slot, which pumps) returns at once, so nothing is
+// handled twice.
 func (c *Client) pumpQueueLocked() {
-	n := 0
-	for _, o := range c.queue {
+	if c.pumping {
+		return
+	}
+	c.pumping = true
+	defer func() { c.pumping = false }()
+	for len(c.queue) > 0 {
+		o := c.queue[0]
 		if o.pub.QoS == QoS0 {
 			if c.cn == nil {
-				break
+				return
 			}
-			if err := c.writeLocked(c.cn, o); err != nil && errors.Is(err, transport.ErrWriterClosed) {
-				break
-			} else {
-				c.finishLocked(o, sendErrorOrNil(err))
+			err := c.writeLocked(c.cn, o)
+			if err != nil && errors.Is(err, transport.ErrWriterClosed) {
+				return
 			}
-		} else {
-			if c.inUse >= c.window {
-				break
-			}
-			if err := c.admitLocked(o); err != nil {
-				c.finishLocked(o, err)
-			}
+			c.popQueueLocked()
+			c.finishLocked(o, sendErrorOrNil(err))
+			continue
 		}
-		n++
+		if c.inUse >= c.window {
+			return
+		}
+		c.popQueueLocked()
+		if err := c.admitLocked(o); err != nil {
+			c.finishLocked(o, err)
+		}
 	}
-	if n > 0 {
-		clear(c.queue[:n])
-		c.queue = c.queue[n:]
-		if len(c.queue) == 0 {
-			c.queue = nil
-		}
+}
+
+func (c *Client) popQueueLocked() {
+	c.queue[0] = nil
+	c.queue = c.queue[1:]
+	if len(c.queue) == 0 {
+		c.queue = nil
 	}
 }
 

@@ -53,6 +53,16 @@ func NewWriter(conn net.Conn, timeout time.Duration) *Writer {
 	return w
 }
 
+// closedError is what Append returns once the writer stopped: always
+// ErrWriterClosed (the caller sends again on the next connection), with the
+// write error that stopped it, if any.
+func closedError(err error) error {
+	if err == nil {
+		return ErrWriterClosed
+	}
+	return fmt.Errorf("%w: %v", ErrWriterClosed, err)
+}
+
 // TooLargeError reports a packet that exceeds the peer's Maximum Packet Size;
 // it was not queued.
 type TooLargeError struct {
@@ -72,10 +82,7 @@ func (w *Writer) Append(p packet.Packet, v packet.Version, max uint32) error {
 	if w.err != nil || w.closed {
 		err := w.err
 		w.mu.Unlock()
-		if err == nil {
-			err = ErrWriterClosed
-		}
-		return err
+		return closedError(err)
 	}
 	n0 := len(w.buf)
 	buf, err := p.Append(w.buf, v)
@@ -106,7 +113,7 @@ func (w *Writer) WaitSpace(ctx context.Context) error {
 		n, err := len(w.buf), w.err
 		w.mu.Unlock()
 		if err != nil {
-			return err
+			return closedError(err)
 		}
 		if n < maxQueued {
 			return nil

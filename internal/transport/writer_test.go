@@ -66,3 +66,20 @@ func TestWriterMaxPacketSize(t *testing.T) {
 		t.Fatalf("Append after Close: %v, want ErrWriterClosed", err)
 	}
 }
+
+// After a failed write, Append reports ErrWriterClosed so that the caller
+// sends the packet again on the next connection.
+func TestWriterFailedWriteIsClosed(t *testing.T) {
+	a, b := net.Pipe()
+	b.Close()
+	w := NewWriter(a, time.Second)
+	if err := w.Append(&packet.Pingreq{}, packet.V5, 0); err != nil {
+		t.Fatal(err)
+	}
+	if err := w.Run(); err == nil {
+		t.Fatal("Run: want the write error")
+	}
+	if err := w.Append(&packet.Pingreq{}, packet.V5, 0); !errors.Is(err, ErrWriterClosed) {
+		t.Fatalf("Append after a failed write: %v, want ErrWriterClosed", err)
+	}
+}
