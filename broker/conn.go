@@ -31,8 +31,14 @@ type serverConn struct {
 	readErr   error             // sticky error after a malformed packet
 	onInvalid func(c *serverConn, err *packet.Error)
 
+	// Publish being processed, used only by mochi's reading goroutine
+	// (see hook.OnPacketProcessed).
+	pub publishing
+
 	wmu         sync.Mutex
-	writeFailed bool // guarded by wmu; the connection was closed by a failed write
+	writeFailed bool       // the connection was closed by a failed write
+	window      sendWindow // the client's Receive Maximum
+	wbuf        []byte     // reused buffer of bytes admitted by window
 }
 
 // Read hands mochi the bytes of whole, validated packets.
@@ -101,6 +107,19 @@ func (c *serverConn) next() error {
 	case *packet.Connect:
 		c.version = p.ProtocolVersion
 		c.decoded[packet.CONNECT] = nil // holds the password; never needed again
+		if c.version == packet.V5 {
+			c.wmu.Lock()
+			c.window.limit(p.Properties.ReceiveMaximum)
+			c.wmu.Unlock()
+		}
+	case *packet.Puback:
+		c.acked(p.PacketID)
+	case *packet.Pubcomp:
+		c.acked(p.PacketID)
+	case *packet.Pubrec:
+		if p.ReasonCode >= 0x80 {
+			c.acked(p.PacketID) // the exchange ends with an error PUBREC
+		}
 	case *packet.Publish:
 		if cap(p.Payload) > 64<<10 {
 			c.decoded[packet.PUBLISH] = nil // do not pin a large payload
@@ -200,17 +219,53 @@ func (c *serverConn) invalid(pe *packet.Error) error {
 // and the publisher, not having seen the ack, resends it with DUP (a
 // duplicate, allowed at QoS 1; at QoS 2 mochi's stored PUBREC answers it).
 // Every later write on the dead connection is discarded the same way.
+//
+// A QoS 1/2 PUBLISH beyond the client's Receive Maximum is held back (see
+// sendWindow), so Write never blocks on flow control.
 func (c *serverConn) Write(p []byte) (int, error) {
 	c.wmu.Lock()
 	defer c.wmu.Unlock()
-	if c.writeFailed {
+	if c.window.max == 0 {
+		c.write(p)
 		return len(p), nil
 	}
-	if _, err := c.Conn.Write(p); err != nil {
+	c.wbuf = c.window.admit(c.wbuf[:0], p)
+	c.write(c.wbuf)
+	c.trimWriteBuffer()
+	return len(p), nil
+}
+
+// acked tells the send window that the client completed exchange id, and
+// writes the held-back packets that now fit.
+func (c *serverConn) acked(id uint16) {
+	c.wmu.Lock()
+	defer c.wmu.Unlock()
+	if c.window.max == 0 {
+		return
+	}
+	c.wbuf = c.window.release(c.wbuf[:0], id)
+	c.write(c.wbuf)
+	c.trimWriteBuffer()
+}
+
+// write writes b unless an earlier write failed; a failure closes the
+// connection (see Write). c.wmu must be held.
+func (c *serverConn) write(b []byte) {
+	if c.writeFailed || len(b) == 0 {
+		return
+	}
+	if _, err := c.Conn.Write(b); err != nil {
 		c.writeFailed = true
 		_ = c.Conn.Close()
 	}
-	return len(p), nil
+}
+
+// trimWriteBuffer lets a large write buffer go, so that one big message
+// does not pin memory for the connection's lifetime. c.wmu must be held.
+func (c *serverConn) trimWriteBuffer() {
+	if cap(c.wbuf) > 64<<10 {
+		c.wbuf = nil
+	}
 }
 
 // malformedError is why a connection was closed for a malformed, oversized

@@ -42,6 +42,11 @@ func (h *hook) Provides(b byte) bool {
 		mqtt.OnPacketIDExhausted,
 		mqtt.OnPacketEncode,
 		mqtt.OnUnsubscribed,
+		mqtt.OnConnect,
+		mqtt.OnSessionEstablished,
+		mqtt.OnPublish,
+		mqtt.OnQosPublish,
+		mqtt.OnPacketProcessed,
 	}, []byte{b})
 }
 

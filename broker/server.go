@@ -24,6 +24,7 @@ type Server struct {
 	auth  *authorizer
 	mochi *mqtt.Server
 	hook  *hook
+	store *boltStore // nil without Config.DataDir
 	conns *connTracker
 
 	mu        sync.Mutex

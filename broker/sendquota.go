@@ -1,0 +1,29 @@
+package broker
+
+import (
+	mqtt "github.com/mochi-mqtt/server/v2"
+	"github.com/mochi-mqtt/server/v2/packets"
+)
+
+// OnConnect turns mochi's send quota off for the connection: with quota and
+// maximum both 0, mochi writes every message at once and its packet loop
+// never calls Inflight.NextImmediate, which deadlocks (see sendWindow, which
+// does the flow control instead).
+func (h *hook) OnConnect(cl *mqtt.Client, _ packets.Packet) error {
+	cl.State.Inflight.ResetSendQuota(0)
+	return nil
+}
+
+// OnSessionEstablished turns the quota off again, because inheriting a
+// session's in-flight messages set it to the client's Receive Maximum, and
+// sends any message mochi parked for lack of quota in that moment: parked
+// messages would otherwise wait for the client's next connection.
+func (h *hook) OnSessionEstablished(cl *mqtt.Client, _ packets.Packet) {
+	cl.State.Inflight.ResetSendQuota(0)
+	for _, pk := range cl.State.Inflight.GetAll(true) {
+		pk.Expiry = 0 // mochi's mark for "parked"
+		cl.State.Inflight.Set(pk)
+		pk.FixedHeader.Dup = true // the session's resend may have sent it already
+		_ = cl.WritePacket(pk)
+	}
+}
