@@ -1,8 +1,6 @@
 package broker
 
 import (
-	"sync/atomic"
-
 	mqtt "github.com/mochi-mqtt/server/v2"
 	"github.com/mochi-mqtt/server/v2/packets"
 )
@@ -13,19 +11,20 @@ import (
 // mochi v2.7.9's processPublish stores the message's PUBACK or PUBREC in
 // the session, then writes it, and returns before routing the message when
 // the write fails, which happens without our connection ever seeing the
-// bytes when the client is already marked closed. The stored ack survives
-// in the session and is resent on the client's next connection: the
-// publisher takes a message nobody received as delivered. When that
-// happens the hook deletes the stored ack, so the publisher, resuming its
-// session, resends the message and it is routed then.
+// bytes when the client is already marked closed (its session was taken
+// over, or the broker is closing). The stored ack survives in the session,
+// often already copied to the connection that took it over, and is sent to
+// the publisher, which then takes a message nobody received as delivered.
+// The ack is the broker's promise, so the hook keeps it: it routes the
+// message itself.
 type publishing struct {
 	active bool
-	id     uint16
-	stored bool // mochi stored the ack of this PUBLISH
+	pk     packets.Packet // as mochi routes it: alias resolved, origin set
+	stored bool           // mochi stored the ack of this PUBLISH
 }
 
 // connOf returns the broker's wrapper of cl's connection; nil for mochi's
-// inline client.
+// inline clients.
 func connOf(cl *mqtt.Client) *serverConn {
 	c, _ := cl.Net.Conn.(*serverConn)
 	return c
@@ -34,7 +33,7 @@ func connOf(cl *mqtt.Client) *serverConn {
 // OnPublish notes the QoS 1/2 PUBLISH being processed.
 func (h *hook) OnPublish(cl *mqtt.Client, pk packets.Packet) (packets.Packet, error) {
 	if c := connOf(cl); c != nil && pk.FixedHeader.Qos > 0 {
-		c.pub = publishing{active: true, id: pk.PacketID}
+		c.pub = publishing{active: true, pk: pk}
 	}
 	return pk, nil
 }
@@ -46,13 +45,13 @@ func (h *hook) OnQosPublish(cl *mqtt.Client, pk packets.Packet, _ int64, _ int) 
 	if t := pk.FixedHeader.Type; t != packets.Puback && t != packets.Pubrec {
 		return
 	}
-	if c := connOf(cl); c != nil && c.pub.active && c.pub.id == pk.PacketID {
+	if c := connOf(cl); c != nil && c.pub.active && c.pub.pk.PacketID == pk.PacketID {
 		c.pub.stored = true
 	}
 }
 
-// OnPacketProcessed deletes the stored ack of a PUBLISH mochi failed to
-// route (see publishing).
+// OnPacketProcessed routes a PUBLISH whose ack mochi stored but which it
+// failed to route (see publishing).
 func (h *hook) OnPacketProcessed(cl *mqtt.Client, _ packets.Packet, err error) {
 	c := connOf(cl)
 	if c == nil || !c.pub.active {
@@ -63,16 +62,14 @@ func (h *hook) OnPacketProcessed(cl *mqtt.Client, _ packets.Packet, err error) {
 	if err == nil || !p.stored {
 		return
 	}
-	ack, ok := cl.State.Inflight.Get(p.id)
-	if !ok || (ack.FixedHeader.Type != packets.Puback && ack.FixedHeader.Type != packets.Pubrec) {
+	// An inline client routes without acks, ACL (checked already) or
+	// in-flight state; it carries the publisher's id for No Local.
+	router := h.srv.mochi.NewClient(nil, cl.Net.Listener, cl.ID, true)
+	if rerr := h.srv.mochi.InjectPacket(router, p.pk); rerr != nil {
+		h.srv.log.Error("broker: routing a message whose connection closed while it was acknowledged failed",
+			"client", cl.ID, "topic", p.pk.TopicName, "error", rerr)
 		return
 	}
-	if cl.State.Inflight.Delete(p.id) {
-		atomic.AddInt64(&h.srv.mochi.Info.Inflight, -1)
-		if h.srv.store != nil {
-			h.srv.store.OnQosDropped(cl, ack)
-		}
-	}
-	h.srv.log.Debug("broker: a PUBLISH was not routed because its connection closed; its ack is withdrawn so the client resends it",
-		"client", cl.ID, "packet_id", p.id, "error", err)
+	h.srv.log.Debug("broker: routed a message whose connection closed while it was acknowledged",
+		"client", cl.ID, "topic", p.pk.TopicName, "error", err)
 }

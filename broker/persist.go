@@ -34,8 +34,7 @@ func (s *Server) addPersistence() error {
 			NoSync:  s.cfg.NoSync,
 		},
 	}
-	s.store = &boltStore{Hook: new(bolt.Hook)}
-	if err := s.mochi.AddHook(s.store, opts); err != nil {
+	if err := s.mochi.AddHook(&boltStore{Hook: new(bolt.Hook)}, opts); err != nil {
 		return fmt.Errorf("broker: opening data store %s: %w; is another broker using Config.DataDir?", path, err)
 	}
 	return nil

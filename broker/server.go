@@ -2,7 +2,6 @@ package broker
 
 import (
 	"context"
-	"crypto/tls"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -24,7 +23,6 @@ type Server struct {
 	auth  *authorizer
 	mochi *mqtt.Server
 	hook  *hook
-	store *boltStore // nil without Config.DataDir
 	conns *connTracker
 
 	mu        sync.Mutex
@@ -59,6 +57,9 @@ func New(cfg Config) (*Server, error) {
 	})
 	s.hook = newHook(s)
 	if err := s.mochi.AddHook(s.hook, nil); err != nil {
+		return nil, fmt.Errorf("broker: %w", err)
+	}
+	if err := s.mochi.AddHook(newSecurityHook(s), nil); err != nil {
 		return nil, fmt.Errorf("broker: %w", err)
 	}
 	if cfg.DataDir != "" {
@@ -124,17 +125,8 @@ func (s *Server) listen() error {
 		return err
 	}
 	s.listeners = append(s.listeners, newNetListener("tcp", "tcp", ln, s))
-	if s.cfg.TLSAddr != "" {
-		cert, err := tls.LoadX509KeyPair(s.cfg.TLSCertFile, s.cfg.TLSKeyFile)
-		if err != nil {
-			return fmt.Errorf("broker: loading TLS certificate: %w; check TLSCertFile and TLSKeyFile (PEM)", err)
-		}
-		ln, err := listenTCP("tls", s.cfg.TLSAddr)
-		if err != nil {
-			return err
-		}
-		tln := tls.NewListener(ln, &tls.Config{Certificates: []tls.Certificate{cert}, MinVersion: tls.VersionTLS12})
-		s.listeners = append(s.listeners, newNetListener("tls", "tls", tln, s))
+	if err := s.listenSecure(); err != nil {
+		return err
 	}
 	if s.cfg.WebSocketAddr != "" {
 		ln, err := listenTCP("ws", s.cfg.WebSocketAddr)
