@@ -78,6 +78,12 @@ func (s *Server) capabilities() *mqtt.Capabilities {
 	c.MaximumInflight = uint16(l.MaxQueuedMessages)
 	c.MaximumClientWritesPending = int32(l.MaxPendingWrites)
 	c.MaximumPacketSize = l.MaxPacketSize
+	// An ack carries no copy of the PUBLISH's properties. mochi v2.7.9
+	// copies them by default, and an ack with properties is written with
+	// its reason code, which for a successful PUBACK is mochi's 0x01
+	// ("granted QoS 1"), not a PUBACK reason code: strict clients then
+	// drop the connection with a protocol error.
+	c.Compatibilities.NoInheritedPropertiesOnAck = true
 	c.MaximumClients = math.MaxInt64
 	if l.MaxClients > 0 {
 		c.MaximumClients = int64(l.MaxClients)
