@@ -30,6 +30,27 @@ type Config struct {
 	TLSCertFile string
 	TLSKeyFile  string
 
+	// SecureWebSocketAddr, when set, adds a WebSocket listener over TLS
+	// (wss://, path "/", subprotocol "mqtt") with the same certificate as
+	// the TLS listener. Port 0 picks a free port.
+	SecureWebSocketAddr string
+
+	// ClientCAFile is a PEM file of the certificate authorities whose
+	// client certificates the TLS listeners accept. With it, clients may
+	// authenticate with a certificate (mutual TLS).
+	ClientCAFile string
+
+	// RequireClientCertificate makes the TLS listeners refuse every client
+	// without a valid certificate from ClientCAFile, in the handshake.
+	RequireClientCertificate bool
+
+	// CertificateIdentityAsUsername makes the Common Name of a client's
+	// verified certificate its username, for the ACL and the logs, and lets
+	// it connect without a password: the certificate is the credential
+	// (Mosquitto's use_identity_as_username). Needs
+	// RequireClientCertificate; a username in CONNECT is replaced.
+	CertificateIdentityAsUsername bool
+
 	// UsersFile is the path of a users file ("name:bcrypt-hash" lines, see
 	// AddUser). When set, every client must authenticate unless
 	// AllowAnonymous is true.
@@ -145,8 +166,12 @@ func (c Config) validate() error {
 		return fmt.Errorf("broker: Limits.MaxClients is %d; use a positive number, or 0 for unlimited", l.MaxClients)
 	case l.ConnectTimeout < 0:
 		return fmt.Errorf("broker: Limits.ConnectTimeout is %v; use a positive duration, or 0 for the default %v", l.ConnectTimeout, defaultConnectTimeout)
-	case (c.TLSAddr != "") != (c.TLSCertFile != "" && c.TLSKeyFile != ""):
-		return errors.New("broker: a TLS listener needs TLSAddr, TLSCertFile and TLSKeyFile together; set all three or none")
+	case (c.TLSAddr != "" || c.SecureWebSocketAddr != "") != (c.TLSCertFile != "" && c.TLSKeyFile != ""):
+		return errors.New("broker: a TLS listener needs TLSAddr (or SecureWebSocketAddr), TLSCertFile and TLSKeyFile together; set all three or none")
+	case c.RequireClientCertificate && c.ClientCAFile == "":
+		return errors.New("broker: RequireClientCertificate needs ClientCAFile, the CA that signs the client certificates")
+	case c.CertificateIdentityAsUsername && !c.RequireClientCertificate:
+		return errors.New("broker: CertificateIdentityAsUsername needs RequireClientCertificate, or a client without a certificate would connect without credentials")
 	}
 	for _, a := range c.listenAddrs() {
 		if _, _, err := net.SplitHostPort(a); err != nil {
@@ -162,7 +187,7 @@ func (c Config) validate() error {
 // listenAddrs lists every configured listen address.
 func (c Config) listenAddrs() []string {
 	addrs := []string{c.Addr}
-	for _, a := range []string{c.WebSocketAddr, c.TLSAddr} {
+	for _, a := range []string{c.WebSocketAddr, c.TLSAddr, c.SecureWebSocketAddr} {
 		if a != "" {
 			addrs = append(addrs, a)
 		}

@@ -1,8 +1,6 @@
 package broker
 
 import (
-	"errors"
-	"io"
 	"log/slog"
 	"net"
 	"net/http"
@@ -10,6 +8,8 @@ import (
 	"time"
 
 	"github.com/gorilla/websocket"
+
+	"github.com/mqttkit/mqttkit/internal/transport"
 )
 
 // wsListener turns WebSocket upgrades on a TCP listener into net.Conns, so
@@ -38,7 +38,7 @@ func newWebSocketListener(ln net.Listener, log *slog.Logger) *wsListener {
 				return // Upgrade has answered with an HTTP error
 			}
 			select {
-			case l.conns <- &wsConn{ws: ws}:
+			case l.conns <- transport.WebSocketConn(ws):
 			case <-l.done:
 				_ = ws.Close()
 			}
@@ -74,51 +74,3 @@ func (l *wsListener) Close() error {
 
 // Addr is the bound TCP address.
 func (l *wsListener) Addr() net.Addr { return l.ln.Addr() }
-
-// wsConn is a WebSocket connection as a byte stream: MQTT packets travel in
-// binary messages, which need not align with packet boundaries.
-type wsConn struct {
-	ws  *websocket.Conn
-	r   io.Reader
-	wmu sync.Mutex
-}
-
-func (c *wsConn) Read(p []byte) (int, error) {
-	for {
-		if c.r == nil {
-			typ, r, err := c.ws.NextReader()
-			if err != nil {
-				return 0, err
-			}
-			if typ != websocket.BinaryMessage {
-				return 0, errors.New("websocket: MQTT needs binary messages, got a text message")
-			}
-			c.r = r
-		}
-		n, err := c.r.Read(p)
-		if errors.Is(err, io.EOF) {
-			c.r = nil
-			if n == 0 {
-				continue
-			}
-			err = nil
-		}
-		return n, err
-	}
-}
-
-func (c *wsConn) Write(p []byte) (int, error) {
-	c.wmu.Lock()
-	defer c.wmu.Unlock()
-	if err := c.ws.WriteMessage(websocket.BinaryMessage, p); err != nil {
-		return 0, err
-	}
-	return len(p), nil
-}
-
-func (c *wsConn) Close() error                       { return c.ws.Close() }
-func (c *wsConn) LocalAddr() net.Addr                { return c.ws.LocalAddr() }
-func (c *wsConn) RemoteAddr() net.Addr               { return c.ws.RemoteAddr() }
-func (c *wsConn) SetDeadline(t time.Time) error      { return c.ws.NetConn().SetDeadline(t) }
-func (c *wsConn) SetReadDeadline(t time.Time) error  { return c.ws.SetReadDeadline(t) }
-func (c *wsConn) SetWriteDeadline(t time.Time) error { return c.ws.SetWriteDeadline(t) }

@@ -20,13 +20,18 @@ type TCP struct{}
 
 // Dial connects to u.Host, adding the default MQTT port 1883 when u has none.
 func (TCP) Dial(ctx context.Context, u *url.URL) (net.Conn, error) {
+	return dialTCP(ctx, hostPort(u, "1883"))
+}
+
+// dialTCP opens a TCP connection to addr without Nagle's algorithm: the
+// Writer coalesces packets itself, so Nagle would only add latency.
+func dialTCP(ctx context.Context, addr string) (net.Conn, error) {
 	var d net.Dialer
-	c, err := d.DialContext(ctx, "tcp", hostPort(u, "1883"))
+	c, err := d.DialContext(ctx, "tcp", addr)
 	if err != nil {
 		return nil, err
 	}
 	if tc, ok := c.(*net.TCPConn); ok {
-		// The Writer coalesces packets itself; Nagle would only add latency.
 		_ = tc.SetNoDelay(true)
 	}
 	return c, nil
@@ -39,14 +44,18 @@ func hostPort(u *url.URL, defPort string) string {
 	return net.JoinHostPort(u.Hostname(), defPort)
 }
 
-// ForScheme returns the Dialer for a URL scheme, or an error naming the
-// schemes that are supported.
-func ForScheme(scheme string) (Dialer, error) {
+// ForScheme returns the Dialer for a URL scheme, configured by o (which may
+// be nil), or an error naming the schemes that are supported.
+func ForScheme(scheme string, o *Options) (Dialer, error) {
 	switch scheme {
 	case "mqtt", "tcp":
 		return TCP{}, nil
+	case "mqtts", "tls", "ssl":
+		return &TLS{opts: o}, nil
+	case "ws", "wss":
+		return &WebSocket{opts: o}, nil
 	}
-	return nil, fmt.Errorf("unsupported URL scheme %q: use mqtt:// or tcp://", scheme)
+	return nil, fmt.Errorf("unsupported URL scheme %q: use mqtt://, tcp://, mqtts://, tls://, ws:// or wss://", scheme)
 }
 
 // ParseURLs splits a comma-separated list of server URLs and checks each:
@@ -67,7 +76,7 @@ func ParseURLs(list ...string) ([]*url.URL, error) {
 			if err != nil {
 				return nil, fmt.Errorf("server URL %q: %v", redact(s), err)
 			}
-			if _, err := ForScheme(u.Scheme); err != nil {
+			if _, err := ForScheme(u.Scheme, nil); err != nil {
 				return nil, fmt.Errorf("server URL %q: %w", u.Redacted(), err)
 			}
 			if u.Hostname() == "" {
