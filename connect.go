@@ -18,6 +18,13 @@ import (
 // at once when first is set (Dial); later the loop keeps trying, since the
 // server's configuration may be fixed while the application runs.
 func (c *Client) connect(ctx context.Context, first bool) (*conn, error) {
+	if first {
+		t, err := c.cfg.tls.build()
+		if err != nil {
+			return nil, err
+		}
+		c.cfg.transport = t
+	}
 	var last error
 	for attempt := 0; ; attempt++ {
 		c.mu.Lock()
@@ -35,7 +42,7 @@ func (c *Client) connect(ctx context.Context, first bool) (*conn, error) {
 			}
 			last = err
 			var re *ReasonError
-			if errors.As(err, &re) && isFatalConnack(re.Code) && first {
+			if first && (errors.As(err, &re) && isFatalConnack(re.Code) || errors.As(err, new(*CertificateError))) {
 				return nil, err
 			}
 			if ctx.Err() != nil {
@@ -73,7 +80,7 @@ func (c *Client) serverList() string {
 func (c *Client) connectOnce(ctx context.Context, u *url.URL, first bool) (*conn, error) {
 	ctx, cancel := context.WithTimeout(ctx, c.cfg.connectTimeout)
 	defer cancel()
-	d, err := transport.ForScheme(u.Scheme)
+	d, err := transport.ForScheme(u.Scheme, c.cfg.transport)
 	if err != nil {
 		return nil, err
 	}

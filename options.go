@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/mqttkit/mqttkit/internal/session"
+	"github.com/mqttkit/mqttkit/internal/transport"
 	"github.com/mqttkit/mqttkit/packet"
 )
 
@@ -41,6 +42,9 @@ type config struct {
 
 	will *Will
 
+	tls       tlsSettings        // TLS and WebSocket options (tls.go)
+	transport *transport.Options // built from tls by the first connect
+
 	state session.State
 	subs  []subSpec // WithSubscription
 
@@ -67,9 +71,9 @@ func defaultConfig() config {
 
 // --- servers and identity ---
 
-// WithServers adds server URLs (mqtt://host:port or tcp://host:port; several
-// may be comma-separated) to those given to Dial. They are tried in turn on
-// every connect and reconnect.
+// WithServers adds server URLs (mqtt://, tcp://, mqtts://, tls://, ws:// or
+// wss://host:port/path; several may be comma-separated) to those given to
+// Dial. They are tried in turn on every connect and reconnect.
 func WithServers(urls ...string) Option {
 	return func(c *config) { c.servers = append(c.servers, urls...) }
 }

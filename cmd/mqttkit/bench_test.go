@@ -45,16 +45,8 @@ func TestBenchPubSubEndToEnd(t *testing.T) {
 		}
 		dir := t.TempDir()
 		csvPath, htmlPath := filepath.Join(dir, "runs.csv"), filepath.Join(dir, "run.html")
-		// QoS 0 against the embedded broker: mochi v2.7.9 can deadlock under
-		// QoS 1 load (Inflight.NextImmediate read-locks twice while a
-		// publisher's Inflight.Set waits for the lock; see the report of
-		// issue 7), and its Close then hangs. QoS 1 against Mosquitto.
-		qos := "1"
-		if srv.Name() == "embedded" {
-			qos = "0"
-		}
 		out, code := runBench(t, "pubsub", "-h", u.Hostname(), "-p", u.Port(), "-c", "2", "--count", "500",
-			"--rate", "2000", "--inflight", "100", "-q", qos, "--json", "--csv", csvPath, "--report", htmlPath, "--quiet")
+			"--rate", "2000", "--inflight", "100", "-q", "1", "--json", "--csv", csvPath, "--report", htmlPath, "--quiet")
 		if code != exitOK {
 			t.Fatalf("exit status %d, output %q", code, out)
 		}
@@ -71,7 +63,7 @@ func TestBenchPubSubEndToEnd(t *testing.T) {
 		if res["sent"] != 1000.0 || res["received"] != res["sent"] || res["lost"] != 0.0 {
 			t.Errorf("sent %v, received %v, lost %v; want 1000, 1000, 0", res["sent"], res["received"], res["lost"])
 		}
-		if res["scenario"] != "pubsub" || res["qos"] != map[string]float64{"0": 0, "1": 1}[qos] || res["clients"] != 2.0 {
+		if res["scenario"] != "pubsub" || res["qos"] != 1.0 || res["clients"] != 2.0 {
 			t.Errorf("scenario %v qos %v clients %v", res["scenario"], res["qos"], res["clients"])
 		}
 		csv, err := os.ReadFile(csvPath)

@@ -16,7 +16,7 @@ import (
 // dead-letter topic with the error; the other payload is handled once; and
 // SIGTERM ends consume with status 0.
 func TestConsumeExecRetriesThenDeadLetters(t *testing.T) {
-	eachBrokerWithoutUserPropertyBug(t, func(t *testing.T, srv mqtttest.Server) {
+	mqtttest.EachBroker(t, func(t *testing.T, srv mqtttest.Server) {
 		hp := hostPort(srv.Addr())
 		dir := t.TempDir()
 		attempts := filepath.Join(dir, "attempts")
@@ -53,13 +53,4 @@ func TestConsumeExecRetriesThenDeadLetters(t *testing.T) {
 			t.Fatalf("status line missing or wrong in:\n%s", st)
 		}
 	})
-}
-
-// eachBrokerWithoutUserPropertyBug runs fn against Mosquitto only: the
-// embedded broker currently drops a QoS 1 publisher whose PUBLISH carries
-// user properties (DISCONNECT 0x82 "protocol error in PUBACK", reported to
-// the lead), and a dead letter carries them. Switch to mqtttest.EachBroker
-// once it is fixed.
-func eachBrokerWithoutUserPropertyBug(t *testing.T, fn func(t *testing.T, srv mqtttest.Server)) {
-	t.Run("mosquitto", func(t *testing.T) { fn(t, mqtttest.Mosquitto(t)) })
 }

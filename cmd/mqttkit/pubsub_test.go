@@ -30,7 +30,6 @@ func TestPubSubRoundTrip(t *testing.T) {
 			retained  bool // publish before subscribing
 			count     int  // messages sub waits for (default 1)
 			want      string
-			embedded  bool // false: skip on the embedded broker (see below)
 			checkJSON bool
 		}{
 			{name: "qos0 default output", sub: []string{"-t", "{t}"}, pub: []string{"-t", "{t}", "-m", "hello world"}, want: "hello world\n"},
@@ -40,9 +39,6 @@ func TestPubSubRoundTrip(t *testing.T) {
 				pub:  []string{"-t", "{t}", "-m", "p", "--content-type", "text/plain", "--response-topic", "re/ply", "--correlation-data", "c-42", "--expiry", "3600", "--payload-format", "utf8"},
 				want: "text/plain|re/ply|c-42|3600|1\n"},
 			{name: "-D publish property", sub: []string{"-t", "{t}", "-F", "%C"}, pub: []string{"-t", "{t}", "-m", "p", "-D", "publish content-type app/x"}, want: "app/x\n"},
-			// The embedded broker drops a QoS 1 publisher whose PUBLISH
-			// carries user properties (reported to the lead), so this case
-			// runs on Mosquitto only until that is fixed.
 			{name: "user properties", sub: []string{"-t", "{t}", "-q", "1", "-F", "%P"}, pub: []string{"-t", "{t}", "-m", "p", "-q", "1", "--user-property", "a=1", "--user-property", "b=two"}, want: "a:1 b:two\n"},
 			{name: "payload from file", sub: []string{"-t", "{t}"}, pub: []string{"-t", "{t}", "-f", payloadFile}, want: "from a file\n"},
 			{name: "payload from stdin", sub: []string{"-t", "{t}", "-F", "%l:%x"}, pub: []string{"-t", "{t}", "-s"}, stdin: "a\nb", want: "3:610a62\n"},
@@ -59,9 +55,6 @@ func TestPubSubRoundTrip(t *testing.T) {
 		}
 		for i, tc := range cases {
 			t.Run(tc.name, func(t *testing.T) {
-				if tc.name == "user properties" && srv.Name() == "embedded" {
-					t.Skip("embedded broker bug: DISCONNECT 0x82 on a QoS 1 PUBLISH with user properties (reported)")
-				}
 				topic := "rt/" + srv.Name() + "/" + string(rune('a'+i))
 				sub := expand(tc.sub, topic)
 				pub := expand(tc.pub, topic)
