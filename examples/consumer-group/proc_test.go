@@ -29,6 +29,7 @@ type proc struct {
 	name       string
 	cmd        *exec.Cmd
 	subscribed chan struct{} // closed when a member printed that it subscribed
+	listening  chan string   // the address a broker printed it listens on
 	exited     chan struct{} // closed once the process was waited for
 	err        error         // its exit status, valid after exited
 }
@@ -37,9 +38,12 @@ type proc struct {
 // line. The process is killed at the end of the test if still running.
 func startProc(t *testing.T, name, bin string, args ...string) *proc {
 	t.Helper()
-	p := &proc{name: name, subscribed: make(chan struct{}), exited: make(chan struct{})}
+	p := &proc{name: name, subscribed: make(chan struct{}), listening: make(chan string, 1), exited: make(chan struct{})}
 	p.cmd = exec.Command(bin, args...)
 	p.cmd.Stderr = &lineLogger{t: t, prefix: name + ": ", onLine: func(l string) {
+		if addr, ok := strings.CutPrefix(l, "broker listening on "); ok {
+			p.listening <- addr
+		}
 		if strings.Contains(l, " subscribed ") {
 			select {
 			case <-p.subscribed:

@@ -5,6 +5,7 @@ import (
 	"os"
 	"path/filepath"
 	"strconv"
+	"syscall"
 	"testing"
 	"time"
 
@@ -60,9 +61,7 @@ func TestGroupProof(t *testing.T) {
 		start func(t *testing.T) proofBroker
 	}{
 		{"mosquitto", func(t *testing.T) proofBroker { return mosquittoBroker{mqtttest.Mosquitto(t, brokerLimits(count)...)} }},
-		// The embedded broker is left out: under this load mochi v2.7.9
-		// deadlocks (Inflight.NextImmediate read-locks twice, see
-		// docs/BROKER.md), which is an open issue of the embedded broker.
+		{"embedded", func(t *testing.T) proofBroker { return startEmbedded(t, bin, count) }},
 	}
 	for _, b := range brokers {
 		t.Run(b.name, func(t *testing.T) { runProof(t, bin, b.start(t), count) })
@@ -80,6 +79,46 @@ type proofBroker interface {
 type mosquittoBroker struct{ *mqtttest.MosquittoServer }
 
 func (mosquittoBroker) Dump(t *testing.T) { t.Log("mosquitto: no dump available") }
+
+// embeddedBroker is the embedded broker in a process of its own (this
+// program's broker mode) behind an mqtttest.Proxy: a broker that hangs is
+// killed at the end of the test instead of hanging the test binary.
+type embeddedBroker struct {
+	p     *proc
+	proxy *mqtttest.Proxy
+}
+
+// startEmbedded starts the embedded broker with the same limits as
+// brokerLimits, and MaxPendingWrites (its bound on packets waiting to be
+// written to one connection) at the whole stream, since a resumed member
+// gets its backlog at once.
+func startEmbedded(t *testing.T, bin string, count int) embeddedBroker {
+	n := strconv.Itoa(count)
+	p := startProc(t, "broker", bin, "broker", "--data-dir", t.TempDir(),
+		"--max-queued", n, "--receive-maximum", "256", "--max-pending-writes", n)
+	select {
+	case addr := <-p.listening:
+		return embeddedBroker{p: p, proxy: mqtttest.NewProxy(t, addr)}
+	case <-p.exited:
+		t.Fatalf("the embedded broker exited at start: %v", p.err)
+	case <-time.After(10 * time.Second):
+		t.Fatal("the embedded broker did not start within 10s")
+	}
+	return embeddedBroker{}
+}
+
+func (b embeddedBroker) URL() string  { return b.proxy.URL() }
+func (b embeddedBroker) DropClients() { b.proxy.DropAll() }
+func (b embeddedBroker) Name() string { return "embedded" }
+
+// Dump makes the broker print its goroutines (SIGQUIT) to the test log.
+func (b embeddedBroker) Dump(t *testing.T) {
+	_ = b.p.cmd.Process.Signal(syscall.SIGQUIT)
+	select {
+	case <-b.p.exited:
+	case <-time.After(5 * time.Second):
+	}
+}
 
 // proofStall is how long the publisher may go without an acknowledgement
 // before the test calls the broker stalled.
