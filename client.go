@@ -60,6 +60,7 @@ type Client struct {
 
 	stats stats
 	state session.State // nil: the session lives in memory only
+	dur   durable       // WithStore
 }
 
 // Dial connects to the first reachable server of urls (comma-separated, and
@@ -107,6 +108,9 @@ func Dial(ctx context.Context, urls string, opts ...Option) (*Client, error) {
 	}
 	if !cfg.cleanStartSet {
 		c.cfg.cleanStart = cfg.clientID != "" && !cfg.groupAtDial()
+	}
+	if err := c.resume(ctx); err != nil {
+		return nil, err
 	}
 	c.ctx, c.cancel = context.WithCancel(context.Background())
 	var early []*Subscription

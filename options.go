@@ -8,6 +8,7 @@ import (
 	"github.com/mqttkit/mqttkit/internal/session"
 	"github.com/mqttkit/mqttkit/internal/transport"
 	"github.com/mqttkit/mqttkit/packet"
+	"github.com/mqttkit/mqttkit/store"
 )
 
 // Option configures Dial. Options are grouped below by kind: servers and
@@ -46,7 +47,8 @@ type config struct {
 	transport *transport.Options // built from tls by the first connect
 
 	state session.State
-	subs  []subSpec // WithSubscription
+	store store.Store // WithStore
+	subs  []subSpec   // WithSubscription
 
 	logger           *slog.Logger
 	onConnect        func(*Client, ConnectInfo)

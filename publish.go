@@ -8,6 +8,7 @@ import (
 	"time"
 	"unicode/utf8"
 
+	"github.com/mqttkit/mqttkit/internal/session"
 	"github.com/mqttkit/mqttkit/internal/transport"
 	"github.com/mqttkit/mqttkit/packet"
 )
@@ -67,6 +68,13 @@ type outbound struct {
 	finished bool
 	err      error
 	done     chan struct{}
+
+	// With WithStore (durable.go): the record's durability, and for
+	// PublishAsync the Stored channel, closed once under the client lock.
+	commit     session.Commit
+	stored     chan struct{}
+	storedErr  error
+	storedDone bool
 }
 
 var outboundPool = sync.Pool{New: func() any { return &outbound{done: make(chan struct{}, 1)} }}
@@ -154,6 +162,7 @@ func (c *Client) publish(ctx context.Context, o *outbound) error {
 	c.mu.Unlock()
 	select {
 	case <-o.done:
+		o.waitRecord(ctx)
 		return o.err
 	case <-ctx.Done():
 	}
@@ -250,9 +259,13 @@ func (c *Client) admitLocked(o *outbound) error {
 	}
 	c.seq++
 	if c.state != nil {
-		if err := c.state.AddOutbound(c.seq, &o.pub); err != nil {
-			c.ids.Put(id)
-			return fmt.Errorf("mqttkit: recording the message in the session store: %w", err)
+		o.pub.PacketID = id // recorded with the id it is sent with
+		if cm := c.state.AddOutbound(c.seq, &o.pub); cm != nil {
+			if err := cm.Err(); err != nil {
+				c.ids.Put(id)
+				return fmt.Errorf("mqttkit: publish to %q: nothing sent: recording the message in the session store: %w", o.pub.Topic, err)
+			}
+			c.recordedLocked(o, cm)
 		}
 	}
 	o.id = id
@@ -343,6 +356,7 @@ func (c *Client) finishLocked(o *outbound, err error) {
 		return
 	}
 	o.finished, o.err = true, err
+	o.storedOnFinishLocked(err)
 	if err == nil {
 		c.stats.published.Add(1)
 	}
@@ -439,7 +453,7 @@ func (r *PublishResult) Wait(ctx context.Context) error {
 // and a full queue fails the result with ErrQueueFull at once. Nothing is
 // dropped silently. ctx is only checked before queueing.
 func (c *Client) PublishAsync(ctx context.Context, topic string, payload []byte, qos QoS, opts ...PublishOption) *PublishResult {
-	r := &PublishResult{o: outbound{async: true, done: make(chan struct{})}}
+	r := &PublishResult{o: outbound{async: true, done: make(chan struct{}), stored: make(chan struct{})}}
 	o := &r.o
 	o.pub = packet.Publish{Topic: topic, QoS: qos, Payload: payload}
 	for _, opt := range opts {
@@ -448,6 +462,7 @@ func (c *Client) PublishAsync(ctx context.Context, topic string, payload []byte,
 	o.pub.QoS, o.pub.PacketID, o.pub.Dup = qos, 0, false
 	fail := func(err error) *PublishResult {
 		o.err, o.finished = err, true
+		o.storedLocked(err)
 		close(o.done)
 		return r
 	}
@@ -473,6 +488,7 @@ func (c *Client) PublishAsync(ctx context.Context, topic string, payload []byte,
 		c.queue = append(c.queue, o)
 	default:
 		o.err, o.finished = ErrQueueFull, true
+		o.storedLocked(ErrQueueFull)
 		close(o.done)
 	}
 	return r

@@ -281,8 +281,7 @@ func (c *Client) register(s *Subscription) error {
 			}
 		}
 	}
-	c.nextSubID++
-	s.id = c.nextSubID
+	s.id = c.subscriptionIDLocked(s)
 	c.subs[s.id] = s
 	return nil
 }

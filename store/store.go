@@ -16,8 +16,9 @@ const (
 	// (MetaClientID, ...).
 	Meta Kind = 1
 	// Outbound holds an outbound QoS 1 or 2 message, in flight or queued,
-	// keyed by a queue sequence number; the value is the encoded PUBLISH, or
-	// a PUBREL marker once a QoS 2 message has been PUBRECed.
+	// keyed by a queue sequence number; the value is the encoded PUBLISH. A
+	// PUBREL marker (kind Released) follows once a QoS 2 message has been
+	// PUBRECed.
 	Outbound Kind = 2
 	// InboundQoS2 holds the packet id of an inbound QoS 2 message whose
 	// PUBREC was sent and whose PUBREL has not arrived.
@@ -25,6 +26,11 @@ const (
 	// Subscription holds one subscription, keyed by its subscription
 	// identifier; the value is opaque to the store.
 	Subscription Kind = 4
+	// Released is the PUBREL marker of the Outbound message with the same
+	// ID: the server answered its QoS 2 PUBLISH with PUBREC, so after a
+	// restart only the PUBREL is sent again. A marker of its own keeps the
+	// message's record (and its payload) unchanged.
+	Released Kind = 5
 )
 
 // String names the kind, for errors and logs.
@@ -38,6 +44,8 @@ func (k Kind) String() string {
 		return "inbound-qos2"
 	case Subscription:
 		return "subscription"
+	case Released:
+		return "released"
 	}
 	return "kind(" + strconv.Itoa(int(k)) + ")"
 }

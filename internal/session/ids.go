@@ -48,3 +48,32 @@ func (p *IDs) Put(id uint16) {
 
 // InUse reports how many identifiers are handed out.
 func (p *IDs) InUse() int { return p.used }
+
+// Take marks id as in use, for a resumed session whose messages keep the
+// identifiers they were sent with. It reports false when id is 0 or in use
+// already. Identifiers it skips over are freed, to be handed out after the
+// fresh ones.
+func (p *IDs) Take(id uint16) bool {
+	if p.next == 0 {
+		p.next = 1
+	}
+	if id == 0 {
+		return false
+	}
+	if uint32(id) >= p.next {
+		for skipped := p.next; skipped < uint32(id); skipped++ {
+			p.free = append(p.free, uint16(skipped))
+		}
+		p.next = uint32(id) + 1
+		p.used++
+		return true
+	}
+	for i := p.head; i < len(p.free); i++ {
+		if p.free[i] == id {
+			p.free = append(p.free[:i], p.free[i+1:]...)
+			p.used++
+			return true
+		}
+	}
+	return false
+}

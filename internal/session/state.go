@@ -19,9 +19,12 @@ import (
 type State interface {
 	// SetClientID records the identifier in use, given or server-assigned.
 	SetClientID(id string)
-	// AddOutbound records message seq before it is first sent. p must be
-	// copied: the engine reuses it.
-	AddOutbound(seq uint64, p *packet.Publish) error
+	// AddOutbound records message seq, with its packet id in p, before it
+	// is first sent. p must be copied: the engine reuses it. The Commit
+	// completes when the record is durable; nil means there is nothing to
+	// wait for. A Commit that failed at once (a closed store) refuses the
+	// message.
+	AddOutbound(seq uint64, p *packet.Publish) Commit
 	// ReleaseOutbound records that QoS 2 message seq was received by the
 	// server (PUBREC): after a restart only its PUBREL is sent again.
 	ReleaseOutbound(seq uint64)
@@ -37,6 +40,14 @@ type State interface {
 	AddSubscription(id uint32, subs []packet.Subscription)
 	// RemoveSubscription records that subscription id ended.
 	RemoveSubscription(id uint32)
+}
+
+// Commit is the durability of a recorded change: Done is closed when the
+// change is durable or failed, and Err then tells which. *store.Commit
+// implements it.
+type Commit interface {
+	Done() <-chan struct{}
+	Err() error
 }
 
 // Outbound is an outbound message as Memory holds it.
@@ -69,7 +80,7 @@ func (m *Memory) SetClientID(id string) {
 }
 
 // AddOutbound implements State.
-func (m *Memory) AddOutbound(seq uint64, p *packet.Publish) error {
+func (m *Memory) AddOutbound(seq uint64, p *packet.Publish) Commit {
 	cp := *p
 	cp.Payload = slices.Clone(p.Payload)
 	cp.Properties.UserProperties = slices.Clone(p.Properties.UserProperties)

@@ -1,0 +1,174 @@
+package mqttkit_test
+
+import (
+	"fmt"
+	"testing"
+	"time"
+
+	"github.com/mqttkit/mqttkit"
+	"github.com/mqttkit/mqttkit/mqtttest"
+	"github.com/mqttkit/mqttkit/store"
+)
+
+// openStore opens a file store in dir and closes it at the end of the test
+// (closing twice is harmless).
+func openStore(t *testing.T, dir string) *store.File {
+	t.Helper()
+	st, err := store.Open(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = st.Close() })
+	return st
+}
+
+// outboundRecords counts the outbound messages a store holds.
+func outboundRecords(t *testing.T, dir string) int {
+	t.Helper()
+	st := openStore(t, dir)
+	defer st.Close()
+	n := 0
+	if err := st.Load(func(k store.Key, _ []byte) error {
+		if k.Kind == store.Outbound {
+			n++
+		}
+		return nil
+	}); err != nil {
+		t.Fatal(err)
+	}
+	return n
+}
+
+// Messages that were stored but never reached the server are sent by the
+// next client on the store, with their completion in Resumed; the store is
+// empty once they are acknowledged.
+func TestDurableResumesUnacknowledgedMessages(t *testing.T) {
+	mqtttest.EachBroker(t, func(t *testing.T, srv mqtttest.Server) {
+		ctx := testCtx(t, 30*time.Second)
+		dir := t.TempDir()
+		col := newCollector(20)
+		dial(t, srv, mqttkit.WithClientID("durable-sub-"+srv.Name()), mqttkit.WithSessionExpiry(time.Hour),
+			mqttkit.WithSubscription("durable/t", col))
+
+		st := openStore(t, dir)
+		pub := dial(t, srv, mqttkit.WithClientID("durable-pub-"+srv.Name()), mqttkit.WithStore(st))
+		srv.Proxy().Blackhole(true)
+		var results []*mqttkit.PublishResult
+		for i := range 10 {
+			results = append(results, pub.PublishAsync(ctx, "durable/t", fmt.Appendf(nil, "m%d", i), mqttkit.QoS1))
+		}
+		for i, r := range results {
+			if err := r.WaitStored(ctx); err != nil {
+				t.Fatalf("message %d: WaitStored: %v", i, err)
+			}
+			select {
+			case <-r.Done():
+				t.Fatalf("message %d acknowledged through a black hole: %v", i, r.Err())
+			default:
+			}
+		}
+		// The process "dies": the client ends without its acknowledgements.
+		_ = pub.Close()
+		if err := st.Close(); err != nil {
+			t.Fatal(err)
+		}
+		srv.Proxy().Blackhole(false)
+		col.none(t, 300*time.Millisecond)
+
+		st = openStore(t, dir)
+		again := dial(t, srv, mqttkit.WithClientID("durable-pub-"+srv.Name()), mqttkit.WithStore(st))
+		resumed := again.Resumed()
+		if len(resumed) != 10 {
+			t.Fatalf("Resumed() has %d messages, want 10", len(resumed))
+		}
+		for i, r := range resumed {
+			if want := fmt.Sprintf("m%d", i); string(r.Message.Payload) != want || r.Message.Topic != "durable/t" {
+				t.Fatalf("resumed[%d] = %q on %q, want %q on durable/t (in publish order)", i, r.Message.Payload, r.Message.Topic, want)
+			}
+			if err := r.Result.Wait(ctx); err != nil {
+				t.Fatalf("resumed[%d]: %v", i, err)
+			}
+		}
+		got := map[string]bool{}
+		for range 10 {
+			got[string(col.next(t).Payload)] = true
+		}
+		if len(got) != 10 {
+			t.Fatalf("subscriber got %d distinct messages, want 10: %v", len(got), got)
+		}
+		_ = again.Close()
+		_ = st.Close()
+		if n := outboundRecords(t, dir); n != 0 {
+			t.Fatalf("%d outbound records left after every message was acknowledged", n)
+		}
+	})
+}
+
+// Without WithClientID, the identifier is generated once and kept in the
+// store; a subscriber restarted on its store resumes its session (Clean
+// Start 0, session kept across Close) and gets what was published meanwhile.
+func TestDurableSubscriberKeepsIdentityAndSession(t *testing.T) {
+	mqtttest.EachBroker(t, func(t *testing.T, srv mqtttest.Server) {
+		ctx := testCtx(t, 30*time.Second)
+		dir := t.TempDir()
+		st := openStore(t, dir)
+		first := dial(t, srv, mqttkit.WithStore(st))
+		if _, err := first.Subscribe(ctx, "durable/sub", newCollector(1)); err != nil {
+			t.Fatal(err)
+		}
+		id := first.ClientID()
+		_ = first.Close()
+		_ = st.Close()
+		time.Sleep(200 * time.Millisecond) // mochi v2.7.9: let it finish with the old connection
+
+		pub := dial(t, srv)
+		for i := range 5 {
+			if err := pub.Publish(ctx, "durable/sub", []byte(itoa(i)), mqttkit.QoS1); err != nil {
+				t.Fatal(err)
+			}
+		}
+		col := newCollector(10)
+		again := dial(t, srv, mqttkit.WithStore(openStore(t, dir)), mqttkit.WithSubscription("durable/sub", col))
+		if again.ClientID() != id {
+			t.Fatalf("client id %q after restart, want the stored %q", again.ClientID(), id)
+		}
+		got := map[string]bool{}
+		for range 5 {
+			got[string(col.next(t).Payload)] = true
+		}
+		if len(got) != 5 {
+			t.Fatalf("got %v, want 0..4", got)
+		}
+	})
+}
+
+// Publish at QoS 1 and 2 with a store completes normally and leaves no
+// record behind; the records of concurrent publishes share fsyncs.
+func TestDurablePublishCompletes(t *testing.T) {
+	srv := mqtttest.Mosquitto(t)
+	ctx := testCtx(t, 30*time.Second)
+	dir := t.TempDir()
+	st := openStore(t, dir)
+	c := dial(t, srv, mqttkit.WithStore(st))
+	errs := make(chan error, 64)
+	for w := range 8 {
+		go func() {
+			for i := range 8 {
+				errs <- c.Publish(ctx, "durable/p", []byte(itoa(w*8+i)), mqttkit.QoS(1+i%2))
+			}
+		}()
+	}
+	for range 64 {
+		if err := <-errs; err != nil {
+			t.Fatal(err)
+		}
+	}
+	if s := st.Stats(); s.Syncs >= s.Ops {
+		t.Errorf("%d fsyncs for %d store operations: concurrent publishes did not share them", s.Syncs, s.Ops)
+	}
+	_ = c.Close()
+	_ = st.Close()
+	if n := outboundRecords(t, dir); n != 0 {
+		t.Fatalf("%d outbound records left", n)
+	}
+}
