@@ -14,6 +14,7 @@ func TestParseURLs(t *testing.T) {
 	}{
 		{"one", []string{"mqtt://127.0.0.1:1883"}, []string{"127.0.0.1:1883"}, ""},
 		{"comma list and extra", []string{"mqtt://a:1, tcp://b:2", "c:3"}, []string{"a:1", "b:2", "c:3"}, ""},
+		{"secure and WebSocket schemes", []string{"mqtts://a:8883,tls://b,ssl://c:1", "ws://d:80/mqtt,wss://e/mqtt"}, []string{"a:8883", "b", "c:1", "d:80", "e"}, ""},
 		{"empty", []string{""}, nil, "no server URL"},
 		{"bad scheme", []string{"http://a:1"}, nil, "unsupported URL scheme"},
 		{"no host", []string{"mqtt://:1883"}, nil, "no host"},

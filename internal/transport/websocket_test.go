@@ -1,0 +1,76 @@
+package transport
+
+import (
+	"context"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"net/url"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/gorilla/websocket"
+)
+
+// TestWebSocketDial checks the upgrade request against a WebSocket server
+// that echoes bytes: the path, the subprotocol, the extra headers, and that
+// MQTT credentials in the URL are not sent as HTTP basic authentication.
+func TestWebSocketDial(t *testing.T) {
+	type seen struct {
+		path, protocol, tenant, auth string
+	}
+	got := make(chan seen, 1)
+	up := websocket.Upgrader{Subprotocols: []string{"mqtt"}}
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		got <- seen{r.URL.Path, r.Header.Get("Sec-WebSocket-Protocol"), r.Header.Get("X-Tenant"), r.Header.Get("Authorization")}
+		ws, err := up.Upgrade(w, r, nil)
+		if err != nil {
+			return
+		}
+		c := WebSocketConn(ws)
+		defer c.Close()
+		_, _ = io.Copy(c, c)
+	}))
+	defer srv.Close()
+	u, _ := url.Parse(strings.Replace(srv.URL, "http://", "ws://user:hunter2@", 1) + "/mqtt")
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	d, err := ForScheme("ws", &Options{Header: http.Header{"X-Tenant": {"t1"}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	c, err := d.Dial(ctx, u)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	s := <-got
+	if want := (seen{"/mqtt", "mqtt", "t1", ""}); s != want {
+		t.Fatalf("upgrade request %+v, want %+v", s, want)
+	}
+	// Two writes, read back as one stream.
+	for _, p := range []string{"\x10\x02", "ab"} {
+		if _, err := c.Write([]byte(p)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	_ = c.SetReadDeadline(time.Now().Add(5 * time.Second))
+	buf := make([]byte, 4)
+	if _, err := io.ReadFull(c, buf); err != nil || string(buf) != "\x10\x02ab" {
+		t.Fatalf("read %q, %v; want the bytes written", buf, err)
+	}
+}
+
+func TestWebSocketDialErrors(t *testing.T) {
+	srv := httptest.NewServer(http.NotFoundHandler())
+	defer srv.Close()
+	u, _ := url.Parse(strings.Replace(srv.URL, "http://", "ws://", 1) + "/wrong")
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	d, _ := ForScheme("ws", nil)
+	_, err := d.Dial(ctx, u)
+	if err == nil || !strings.Contains(err.Error(), "HTTP 404") || !strings.Contains(err.Error(), "path") {
+		t.Fatalf("Dial to a non-WebSocket path: %v, want an error naming the HTTP status and the path", err)
+	}
+}
