@@ -41,7 +41,8 @@ func newBrokerCmd() *cobra.Command {
 	f.StringVar(&bf.cfg.DataDir, "data-dir", "", "keep sessions, retained and queued messages in this directory across restarts")
 	f.BoolVarP(&bf.debug, "debug", "d", false, "log every connection and protocol event")
 	f.BoolVar(&bf.quiet, "quiet", false, "log only errors")
-	cmd.AddCommand(newPasswdCmd())
+	addBrokerSecurityFlags(f, &bf.cfg)
+	cmd.AddCommand(newPasswdCmd(), newCertCmd())
 	return cmd
 }
 
@@ -68,6 +69,9 @@ func (bf *brokerFlags) run(cmd *cobra.Command) error {
 	}
 	if a := srv.TLSAddr(); a != "" {
 		fmt.Fprintf(out, "broker: listening on mqtts://%s\n", a)
+	}
+	if a := srv.SecureWebSocketAddr(); a != "" {
+		fmt.Fprintf(out, "broker: listening on wss://%s/\n", a)
 	}
 	ctx, stop := signalContext(cmd.Context())
 	defer stop()

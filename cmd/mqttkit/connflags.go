@@ -5,6 +5,7 @@ import (
 	"net"
 	"net/url"
 	"os"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -45,6 +46,8 @@ type connFlags struct {
 	debug      bool
 	quiet      bool
 
+	tls *tlsFlags // TLS and WebSocket flags (tlsflags.go)
+
 	// Set by setup.
 	servers   []string                // server URLs without credentials or path
 	urlTopic  string                  // the topic in the path of the first -L URL
@@ -81,6 +84,7 @@ func addConnFlags(cmd *cobra.Command) *connFlags {
 	f.StringVar(&cf.profile, "profile", "", `profile of the configuration file to use (default "default")`)
 	f.BoolVarP(&cf.debug, "debug", "d", false, "log connection events and protocol problems to stderr (never secrets)")
 	f.BoolVar(&cf.quiet, "quiet", false, "print no warnings, progress or status lines")
+	cf.tls = addTLSFlags(cmd)
 	return cf
 }
 
@@ -114,7 +118,14 @@ func (cf *connFlags) buildServers(cmd *cobra.Command) error {
 		if cf.port <= 0 || cf.port > 65535 {
 			return usageErr(cmd, "-p %d is not a port; use 1..65535", cf.port)
 		}
-		cf.servers = []string{"mqtt://" + net.JoinHostPort(cf.host, strconv.Itoa(cf.port))}
+		scheme, port := "mqtt", cf.port
+		if cf.tls.wantsTLS() {
+			scheme = "mqtts"
+			if !cmd.Flags().Changed("port") {
+				port = 8883
+			}
+		}
+		cf.servers = []string{scheme + "://" + net.JoinHostPort(cf.host, strconv.Itoa(port))}
 		return nil
 	}
 	for i, raw := range cf.urls {
@@ -127,8 +138,8 @@ func (cf *connFlags) buildServers(cmd *cobra.Command) error {
 			if err != nil || u.Hostname() == "" {
 				return usageErr(cmd, "-L %s is not a broker URL; write mqtt://[user@]host[:port][/topic]", redactURL(s))
 			}
-			if u.Scheme != "mqtt" && u.Scheme != "tcp" {
-				return usageErr(cmd, "-L %s: scheme %q is not supported; use mqtt:// or tcp://", u.Redacted(), u.Scheme)
+			if !slices.Contains([]string{"mqtt", "tcp", "mqtts", "tls", "ssl", "ws", "wss"}, u.Scheme) {
+				return usageErr(cmd, "-L %s: scheme %q is not supported; use mqtt://, mqtts://, ws:// or wss:// (tcp://, tls:// and ssl:// work too)", u.Redacted(), u.Scheme)
 			}
 			if u.User != nil {
 				if cf.username == "" {
@@ -141,10 +152,13 @@ func (cf *connFlags) buildServers(cmd *cobra.Command) error {
 					}
 				}
 			}
-			if i == 0 && cf.urlTopic == "" {
+			server := &url.URL{Scheme: u.Scheme, Host: u.Host}
+			if u.Scheme == "ws" || u.Scheme == "wss" {
+				server.Path = u.Path // the HTTP path, not a topic
+			} else if i == 0 && cf.urlTopic == "" {
 				cf.urlTopic = strings.TrimPrefix(u.Path, "/")
 			}
-			cf.servers = append(cf.servers, (&url.URL{Scheme: u.Scheme, Host: u.Host}).String())
+			cf.servers = append(cf.servers, server.String())
 		}
 	}
 	return nil
@@ -249,6 +263,11 @@ func (cf *connFlags) buildOptions(cmd *cobra.Command) error {
 		o = append(o, co...)
 		cf.pubProps = append(cf.pubProps, po...)
 	}
+	to, err := cf.tls.options(cmd, cf.servers, cf.username != "" || cf.password != "", alwaysWarn)
+	if err != nil {
+		return err
+	}
+	o = append(o, to...)
 	cf.options = append(o, mqttkit.WithLogger(cf.logger()))
 	return nil
 }

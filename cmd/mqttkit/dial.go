@@ -40,7 +40,8 @@ func (cf *connFlags) dial(ctx context.Context, extra ...mqttkit.Option) (*mqttki
 	c, err := mqttkit.Dial(dialCtx, cf.servers[0], append(opts, mqttkit.WithServers(cf.servers[1:]...))...)
 	if err != nil {
 		var re *mqttkit.ReasonError
-		if errors.As(err, &re) {
+		var ce *mqttkit.CertificateError
+		if errors.As(err, &re) || errors.As(err, &ce) {
 			return nil, connectErr("connecting to %s: %v", cf.serverList(), err)
 		}
 		if ctx.Err() != nil {

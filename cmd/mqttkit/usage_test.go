@@ -30,7 +30,7 @@ func TestUsageErrors(t *testing.T) {
 		{"bad property", []string{"pub", "-t", "a", "-m", "x", "-D", "publish colour red"}, "unsupported publish property"},
 		{"bad user property", []string{"pub", "-t", "a", "-m", "x", "--user-property", "novalue"}, "KEY=VALUE"},
 		{"bad port", []string{"pub", "-t", "a", "-m", "x", "-p", "70000"}, "not a port"},
-		{"bad url", []string{"pub", "-m", "x", "-L", "ws://h/t"}, "not supported"},
+		{"bad url", []string{"pub", "-m", "x", "-L", "http://h/t"}, "not supported"},
 		{"will without topic", []string{"pub", "-t", "a", "-m", "x", "--will-payload", "p"}, "--will-topic"},
 		{"consume without sink", []string{"consume", "-t", "a"}, "exactly one sink"},
 		{"rr without payload", []string{"rr", "-t", "a"}, "exactly one request payload"},
