@@ -309,6 +309,12 @@ func (cn *conn) handle(h packet.FixedHeader, body []byte) error {
 		}
 		c.onRequestAck(cn.rUnsub.PacketID, cn.rUnsub.ReasonCodes, cn.rUnsub.Properties.ReasonString)
 	case packet.PINGRESP:
+	case packet.AUTH:
+		var p packet.Auth
+		if err := decode(&p); err != nil {
+			return err
+		}
+		return cn.onAuth(&p)
 	case packet.DISCONNECT:
 		if err := decode(&cn.rDisc); err != nil {
 			return err

@@ -24,6 +24,7 @@ func (c *Client) connect(ctx context.Context, first bool) (*conn, error) {
 			return nil, err
 		}
 		c.cfg.transport = t
+		c.cfg.reauth = &reauth{}
 	}
 	var last error
 	for attempt := 0; ; attempt++ {
@@ -42,7 +43,7 @@ func (c *Client) connect(ctx context.Context, first bool) (*conn, error) {
 			}
 			last = err
 			var re *ReasonError
-			if first && (errors.As(err, &re) && isFatalConnack(re.Code) || errors.As(err, new(*CertificateError))) {
+			if first && (errors.As(err, &re) && isFatalConnack(re.Code) || errors.As(err, new(*CertificateError)) || errors.As(err, new(*AuthError))) {
 				return nil, err
 			}
 			if ctx.Err() != nil {
@@ -90,6 +91,12 @@ func (c *Client) connectOnce(ctx context.Context, u *url.URL, first bool) (*conn
 	}
 	stop := context.AfterFunc(ctx, func() { _ = nc.Close() })
 	connect := c.connectPacket(first)
+	auth, err := c.startAuth(&connect.Properties)
+	if err != nil {
+		stop()
+		_ = nc.Close()
+		return nil, err
+	}
 	buf, err := connect.Append(nil, packet.V5)
 	if err != nil {
 		stop()
@@ -99,7 +106,17 @@ func (c *Client) connectOnce(ctx context.Context, u *url.URL, first bool) (*conn
 	br := bufio.NewReaderSize(nc, 64<<10)
 	var ack packet.Connack
 	if _, err = nc.Write(buf); err == nil {
-		err = readConnack(br, c.cfg.maxPacketSize, &ack)
+		err = readConnack(br, c.cfg.maxPacketSize, &ack, func(p *packet.Auth) error {
+			resp, err := auth.step(p)
+			if err != nil {
+				return err
+			}
+			b, err := resp.Append(nil, packet.V5)
+			if err == nil {
+				_, err = nc.Write(b)
+			}
+			return err
+		})
 	}
 	if !stop() {
 		_ = nc.Close()
@@ -114,15 +131,29 @@ func (c *Client) connectOnce(ctx context.Context, u *url.URL, first bool) (*conn
 		return nil, &ReasonError{Packet: packet.CONNACK, Code: ack.ReasonCode,
 			Reason: ack.Properties.ReasonString, ServerReference: ack.Properties.ServerReference}
 	}
+	if err := auth.finish(&ack.Properties); err != nil {
+		_ = nc.Close()
+		return nil, err
+	}
 	cn := newConn(c, nc, br, u, &ack)
 	cn.sessionExpiry = connect.Properties.SessionExpiryInterval
 	return cn, nil
 }
 
-func readConnack(br *bufio.Reader, maxSize uint32, ack *packet.Connack) error {
+// readConnack reads the CONNACK, passing the AUTH packets of an enhanced
+// authentication exchange before it to onAuth.
+func readConnack(br *bufio.Reader, maxSize uint32, ack *packet.Connack, onAuth func(*packet.Auth) error) error {
 	p, err := packet.ReadPacket(br, packet.V5, maxSize)
 	if err != nil {
 		return err
+	}
+	for a, ok := p.(*packet.Auth); ok; a, ok = p.(*packet.Auth) {
+		if err := onAuth(a); err != nil {
+			return err
+		}
+		if p, err = packet.ReadPacket(br, packet.V5, maxSize); err != nil {
+			return err
+		}
 	}
 	switch p := p.(type) {
 	case *packet.Connack:

@@ -45,6 +45,8 @@ type config struct {
 
 	tls       tlsSettings        // TLS and WebSocket options (tls.go)
 	transport *transport.Options // built from tls by the first connect
+	auth      Authenticator      // WithAuthenticator (auth.go)
+	reauth    *reauth            // re-authentication state, made by the first connect
 
 	state session.State
 	store store.Store // WithStore

@@ -56,6 +56,13 @@ type Config struct {
 	// AllowAnonymous is true.
 	UsersFile string
 
+	// SCRAMFile is the path of a SCRAM credentials file (lines from
+	// SCRAMCredential). When set, clients may authenticate with MQTT v5
+	// enhanced authentication, SCRAM-SHA-256 or SCRAM-SHA-512, and
+	// re-authenticate on a live connection; anonymous clients are then
+	// refused unless AllowAnonymous is true.
+	SCRAMFile string
+
 	// ACLFile is the path of an ACL file (format in LoadACL). When set,
 	// every publish and subscribe is checked against it and denied unless a
 	// rule allows it. When empty, every authenticated client may use every
@@ -178,7 +185,7 @@ func (c Config) validate() error {
 			return fmt.Errorf("broker: listen address %q is not host:port (%v); use e.g. 127.0.0.1:1883, or port 0 for a free port", a, err)
 		}
 	}
-	if c.UsersFile == "" && !c.AllowAnonymous && !c.loopbackOnly() {
+	if c.UsersFile == "" && c.SCRAMFile == "" && !c.AllowAnonymous && !c.loopbackOnly() {
 		return errors.New("broker: refusing to accept anonymous clients on a non-loopback address; set UsersFile (see broker.AddUser) or AllowAnonymous")
 	}
 	return nil
@@ -215,5 +222,5 @@ func (c Config) loopbackOnly() bool {
 
 // anonymousAllowed reports whether clients without a username may connect.
 func (c Config) anonymousAllowed() bool {
-	return c.AllowAnonymous || (c.UsersFile == "" && c.loopbackOnly())
+	return c.AllowAnonymous || (c.UsersFile == "" && c.SCRAMFile == "" && c.loopbackOnly())
 }
