@@ -83,7 +83,7 @@ func loadSCRAM(path string) (*scramStore, error) {
 		}
 		user, mech, cred, err := parseSCRAMLine(line)
 		if err != nil {
-			return nil, fmt.Errorf("broker: SCRAMFile %s line %d: %v; write lines with `mqttkit broker scram-passwd`", path, n, err)
+			return nil, fmt.Errorf("broker: SCRAMFile %s line %d: %v; add users with `mqttkit broker scram-passwd` or AddSCRAMUser", path, n, err)
 		}
 		if s.creds[mech] == nil {
 			s.creds[mech] = map[string]scram.StoredCredentials{}
@@ -135,4 +135,37 @@ func (s *scramStore) lookup(mech string) scram.CredentialLookup {
 		sum := m.Sum(nil)
 		return scram.StoredCredentials{KeyFactors: scram.KeyFactors{Salt: string(sum[:16]), Iters: scramIterations}, StoredKey: sum, ServerKey: sum}, nil
 	}
+}
+
+// AddSCRAMUser adds name to the SCRAM file at path (created with mode 0600
+// if missing) with credentials for both SCRAM-SHA-256 and SCRAM-SHA-512,
+// replacing the user's previous lines, so that a password change is one
+// call.
+func AddSCRAMUser(path, name, password string) error {
+	if err := validUsername(name); err != nil {
+		return err
+	}
+	var lines []string
+	for _, mech := range []string{SCRAMSHA256, SCRAMSHA512} {
+		l, err := SCRAMCredential(mech, name, password)
+		if err != nil {
+			return err
+		}
+		lines = append(lines, l)
+	}
+	old, err := os.ReadFile(path)
+	if err != nil && !errors.Is(err, os.ErrNotExist) {
+		return fmt.Errorf("broker: reading SCRAM file: %w", err)
+	}
+	var out bytes.Buffer
+	sc := bufio.NewScanner(bytes.NewReader(old))
+	for sc.Scan() {
+		if n, _, ok := strings.Cut(strings.TrimSpace(sc.Text()), ":"); ok && n == name {
+			continue
+		}
+		out.WriteString(sc.Text())
+		out.WriteByte('\n')
+	}
+	out.WriteString(strings.Join(lines, "\n") + "\n")
+	return writeFileAtomic(path, out.Bytes())
 }

@@ -55,11 +55,15 @@ func New(cfg Config) (*Server, error) {
 		Capabilities: s.capabilities(),
 		Logger:       slog.New(mochiLog{cfg.Logger.Handler()}),
 	})
-	s.hook = newHook(s)
-	if err := s.mochi.AddHook(s.hook, nil); err != nil {
+	// The security hook goes first: mochi stops asking at the first hook
+	// that lets a client in, so a client that passed SCRAM or presented
+	// its certificate is not also checked (and logged as failing) against
+	// the users file.
+	if err := s.mochi.AddHook(newSecurityHook(s), nil); err != nil {
 		return nil, fmt.Errorf("broker: %w", err)
 	}
-	if err := s.mochi.AddHook(newSecurityHook(s), nil); err != nil {
+	s.hook = newHook(s)
+	if err := s.mochi.AddHook(s.hook, nil); err != nil {
 		return nil, fmt.Errorf("broker: %w", err)
 	}
 	if cfg.DataDir != "" {
