@@ -42,7 +42,7 @@ func newBrokerCmd() *cobra.Command {
 	f.BoolVarP(&bf.debug, "debug", "d", false, "log every connection and protocol event")
 	f.BoolVar(&bf.quiet, "quiet", false, "log only errors")
 	addBrokerSecurityFlags(f, &bf.cfg)
-	cmd.AddCommand(newPasswdCmd(), newCertCmd())
+	cmd.AddCommand(newPasswdCmd(), newCertCmd(), newSCRAMPasswdCmd())
 	return cmd
 }
 

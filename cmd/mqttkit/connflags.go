@@ -27,6 +27,7 @@ type connFlags struct {
 	username     string
 	passwordFile string
 	passwordArg  string // -P: works, with a warning
+	authMethod   string // --auth-method: SCRAM instead of a password in CONNECT
 	keepalive    int
 	noClean      bool
 	expiry       int64
@@ -68,6 +69,7 @@ func addConnFlags(cmd *cobra.Command) *connFlags {
 	f.StringVarP(&cf.username, "username", "u", "", "user name")
 	f.StringVar(&cf.passwordFile, "password-file", "", "read the password from this file (else $MQTTKIT_PASSWORD, else a prompt on a terminal)")
 	f.StringVarP(&cf.passwordArg, "pw", "P", "", "password on the command line: visible to other users in ps; prefer --password-file or MQTTKIT_PASSWORD")
+	f.StringVar(&cf.authMethod, "auth-method", "", "enhanced authentication with -u and the password: SCRAM-SHA-256 or SCRAM-SHA-512 (the password itself is never sent)")
 	f.IntVarP(&cf.keepalive, "keepalive", "k", 60, "keepalive in seconds (0: off)")
 	f.BoolVarP(&cf.noClean, "disable-clean-session", "c", false, "resume the session of this client id (Clean Start 0); implies -x 3600 unless -x is given")
 	f.Int64VarP(&cf.expiry, "session-expiry", "x", -1, "session expiry interval in seconds (default 0)")
@@ -224,7 +226,17 @@ func (cf *connFlags) buildOptions(cmd *cobra.Command) error {
 	if cf.clientID != "" {
 		o = append(o, mqttkit.WithClientID(cf.clientID))
 	}
-	if cf.username != "" {
+	switch {
+	case cf.authMethod != "":
+		if cf.username == "" {
+			return usageErr(cmd, "--auth-method %s needs a user name: add -u USER", cf.authMethod)
+		}
+		a, err := mqttkit.SCRAM(strings.ToUpper(cf.authMethod), cf.username, cf.password)
+		if err != nil {
+			return usageErr(cmd, "--auth-method: %v", err)
+		}
+		o = append(o, mqttkit.WithAuthenticator(a))
+	case cf.username != "":
 		o = append(o, mqttkit.WithCredentials(cf.username, cf.password))
 	}
 	expiry := cf.expiry
