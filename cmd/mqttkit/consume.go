@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"os"
 	"strings"
@@ -29,6 +30,7 @@ type consumeFlags struct {
 	status       time.Duration
 	drainTimeout time.Duration
 	clean        bool
+	session      *sessionDir
 }
 
 func newConsumeCmd() *cobra.Command {
@@ -66,6 +68,7 @@ or SIGTERM drain: running sinks finish, their acks leave, then it exits.`,
 	f.DurationVar(&cf.status, "status-interval", 10*time.Second, "how often to print the status line on stderr (0: never)")
 	f.DurationVar(&cf.drainTimeout, "drain-timeout", 30*time.Second, "how long SIGTERM waits for running sinks")
 	f.BoolVar(&cf.clean, "clean", false, "start a fresh session that ends with the connection (not recommended)")
+	cf.session = addSessionDirFlag(cmd)
 	return cmd
 }
 
@@ -84,7 +87,7 @@ func (s *consumeStats) line() string {
 		float64(s.ok.Load()+s.dead.Load())/max(time.Since(s.start).Seconds(), 0.001))
 }
 
-func (cf *consumeFlags) run(cmd *cobra.Command) error {
+func (cf *consumeFlags) run(cmd *cobra.Command) (err error) {
 	if !cf.clean {
 		cf.conn.defExpiry = 3600
 		cf.conn.noClean = true
@@ -111,16 +114,30 @@ func (cf *consumeFlags) run(cmd *cobra.Command) error {
 	}
 	ctx, stop := signalContext(cmd.Context())
 	defer stop()
-	c, err := cf.conn.dial(ctx)
+	st := &consumeStats{start: time.Now()}
+	pub := newClientLater()
+	h := cf.handler(pub, sk, st)
+	opts = append(opts, mqttkit.Workers(cf.workers), mqttkit.OnError(mqttkit.RedeliverOnError))
+	dialOpts, err := cf.session.options("consume")
 	if err != nil {
 		return err
 	}
-	st := &consumeStats{start: time.Now()}
-	h := cf.handler(c, sk, st)
-	opts = append(opts, mqttkit.Workers(cf.workers), mqttkit.OnError(mqttkit.RedeliverOnError))
-	if _, err := c.Subscribe(ctx, cf.sub.topics[0], h, opts...); err != nil {
-		c.Close()
-		return failure("consume: subscribing to %s: %v", strings.Join(cf.sub.topics, ", "), err)
+	defer func() { err = errors.Join(err, cf.session.close("consume")) }()
+	if cf.session.dir != "" {
+		// A resumed session's queued messages arrive right after CONNACK:
+		// the handler must be in place before it.
+		dialOpts = append(dialOpts, mqttkit.WithSubscription(cf.sub.topics[0], h, opts...))
+	}
+	c, err := cf.conn.dial(ctx, dialOpts...)
+	if err != nil {
+		return err
+	}
+	pub.set(c)
+	if cf.session.dir == "" { // with it, Dial subscribed
+		if _, err := c.Subscribe(ctx, cf.sub.topics[0], h, opts...); err != nil {
+			c.Close()
+			return failure("consume: subscribing to %s: %v", strings.Join(cf.sub.topics, ", "), err)
+		}
 	}
 	if !cf.conn.quiet {
 		fmt.Fprintf(os.Stderr, "consume: client %s subscribed to %s; stop with SIGINT or SIGTERM\n", c.ClientID(), strings.Join(cf.sub.topics, ", "))
@@ -168,7 +185,7 @@ func (cf *consumeFlags) sink(cmd *cobra.Command) (sink, func() error, error) {
 // happens, for the status line. A message whose sink still fails after the
 // retries, with no dead-letter topic, returns an error: RedeliverOnError
 // leaves it unacknowledged and the broker sends it again.
-func (cf *consumeFlags) handler(c *mqttkit.Client, sk sink, st *consumeStats) mqttkit.Handler {
+func (cf *consumeFlags) handler(pub middleware.Publisher, sk sink, st *consumeStats) mqttkit.Handler {
 	var h mqttkit.Handler = mqttkit.HandlerFunc(func(ctx context.Context, m *mqttkit.Message) error {
 		err := sk(ctx, m)
 		if err != nil {
@@ -182,7 +199,7 @@ func (cf *consumeFlags) handler(c *mqttkit.Client, sk sink, st *consumeStats) mq
 	}
 	h = markFailure(h)
 	if cf.deadLetter != "" {
-		h = middleware.DeadLetter(c, cf.deadLetter, middleware.DeadLetterLogger(cf.conn.logger()))(h)
+		h = middleware.DeadLetter(pub, cf.deadLetter, middleware.DeadLetterLogger(cf.conn.logger()))(h)
 	}
 	outer := h
 	return mqttkit.HandlerFunc(func(ctx context.Context, m *mqttkit.Message) error {

@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"bytes"
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"os"
@@ -33,6 +34,7 @@ type pubFlags struct {
 	repeatDelay   time.Duration
 	rate          float64
 	props         publishProps
+	session       *sessionDir
 }
 
 func newPubCmd() *cobra.Command {
@@ -61,6 +63,7 @@ func newPubCmd() *cobra.Command {
 	f.DurationVar(&pf.repeatDelay, "repeat-delay", 0, "wait between repeats (e.g. 100ms)")
 	f.Float64Var(&pf.rate, "rate", 0, "publish at most this many messages per second (0: as fast as acknowledged)")
 	pf.props.addFlags(cmd)
+	pf.session = addSessionDirFlag(cmd)
 	return cmd
 }
 
@@ -96,9 +99,13 @@ func (pf *pubFlags) run(cmd *cobra.Command) error {
 	}
 	ctx, stop := signalContext(cmd.Context())
 	defer stop()
-	c, err := pf.conn.dial(ctx)
+	stored, err := pf.session.options("pub")
 	if err != nil {
 		return err
+	}
+	c, err := pf.conn.dial(ctx, stored...)
+	if err != nil {
+		return errors.Join(err, pf.session.close("pub"))
 	}
 	s := newSender(c, mqttkit.QoS(pf.qos), opts, pf.rate)
 	prog := startProgress(!pf.conn.quiet && (pf.lines || pf.repeat > 1), s.progress)
@@ -114,11 +121,17 @@ func (pf *pubFlags) run(cmd *cobra.Command) error {
 		}
 	}
 	res := s.finish(ctx)
+	resumedFailed, resumedErr := waitResumed(ctx, c, pf.conn.quiet)
 	prog.stop()
 	drainCtx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()
 	_ = c.Drain(drainCtx)
+	if err := pf.session.close("pub"); err != nil {
+		return err
+	}
 	switch {
+	case resumedFailed > 0:
+		return failure("pub: %d messages resumed from --session-dir failed; first failure: %v", resumedFailed, resumedErr)
 	case res.failed > 0:
 		return failure("pub: %d of %d messages failed; first failure: %v", res.failed, res.sent, res.firstErr)
 	case readErr != nil:

@@ -3,6 +3,7 @@ package main
 import (
 	"bufio"
 	"context"
+	"errors"
 	"fmt"
 	"os"
 	"strings"
@@ -31,6 +32,7 @@ type subFlags struct {
 	rap            bool
 	retainHandling string
 	out            output
+	session        *sessionDir // sub's --session-dir (consume has its own)
 }
 
 func newSubCmd() *cobra.Command {
@@ -63,6 +65,7 @@ func newSubCmd() *cobra.Command {
 	f.BoolVar(&sf.out.hex, "hex", false, "print payloads as hex")
 	f.BoolVar(&sf.out.base64, "base64", false, "print payloads as base64")
 	f.BoolVarP(&sf.out.noEOL, "no-eol", "N", false, "do not add a newline after each message")
+	sf.session = addSessionDirFlag(cmd)
 	return cmd
 }
 
@@ -111,7 +114,7 @@ func (sf *subFlags) subOptions(cmd *cobra.Command) ([]mqttkit.SubscribeOption, e
 	return opts, nil
 }
 
-func (sf *subFlags) run(cmd *cobra.Command) error {
+func (sf *subFlags) run(cmd *cobra.Command) (err error) {
 	if err := sf.conn.setup(cmd); err != nil {
 		return err
 	}
@@ -133,10 +136,6 @@ func (sf *subFlags) run(cmd *cobra.Command) error {
 		var cancel context.CancelFunc
 		ctx, cancel = context.WithTimeout(ctx, time.Duration(sf.timeout)*time.Second)
 		defer cancel()
-	}
-	c, err := sf.conn.dial(ctx)
-	if err != nil {
-		return err
 	}
 	w := newLineWriter(os.Stdout)
 	done := make(chan struct{})
@@ -162,12 +161,29 @@ func (sf *subFlags) run(cmd *cobra.Command) error {
 		return nil
 	})
 	// One worker keeps the output in arrival order.
-	if _, err := c.Subscribe(ctx, sf.topics[0], h, append(opts, mqttkit.Workers(1))...); err != nil {
-		c.Close()
-		if ctx.Err() != nil && cmd.Context().Err() == nil && sf.timeout > 0 {
-			return timeoutErr("sub: no subscription within -W %ds", sf.timeout)
+	opts = append(opts, mqttkit.Workers(1))
+	dialOpts, err := sf.session.options("sub")
+	if err != nil {
+		return err
+	}
+	defer func() { err = errors.Join(err, sf.session.close("sub")) }()
+	if sf.session.dir != "" {
+		// A resumed session's queued messages arrive right after CONNACK:
+		// the handler must be in place before it.
+		dialOpts = append(dialOpts, mqttkit.WithSubscription(sf.topics[0], h, opts...))
+	}
+	c, err := sf.conn.dial(ctx, dialOpts...)
+	if err != nil {
+		return err
+	}
+	if sf.session.dir == "" { // with it, Dial subscribed
+		if _, err := c.Subscribe(ctx, sf.topics[0], h, opts...); err != nil {
+			c.Close()
+			if ctx.Err() != nil && cmd.Context().Err() == nil && sf.timeout > 0 {
+				return timeoutErr("sub: no subscription within -W %ds", sf.timeout)
+			}
+			return failure("sub: subscribing to %s: %v", strings.Join(sf.topics, ", "), err)
 		}
-		return failure("sub: subscribing to %s: %v", strings.Join(sf.topics, ", "), err)
 	}
 	if sf.conn.debug {
 		fmt.Fprintf(os.Stderr, "sub: subscribed to %s\n", strings.Join(sf.topics, ", "))
