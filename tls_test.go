@@ -4,6 +4,8 @@ import (
 	"context"
 	"crypto/x509"
 	"errors"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -184,5 +186,24 @@ func TestTLSOptionErrors(t *testing.T) {
 				t.Fatalf("Dial: %v, want an error saying %q", err, tc.want)
 			}
 		})
+	}
+}
+
+// TestCertificateIdentityACL checks that the certificate's Common Name is
+// the username the ACL sees: "client" may use identity/client/# only.
+func TestCertificateIdentityACL(t *testing.T) {
+	certs := mqtttest.NewCerts(t)
+	acl := filepath.Join(t.TempDir(), "acl")
+	if err := os.WriteFile(acl, []byte("user client\nreadwrite identity/%u/#\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	b := mqtttest.NewBroker(t, mqtttest.WithoutPersistence(), mqtttest.WithUser("someone", "x"), mqtttest.WithTLS(certs, func(c *broker.Config) {
+		c.RequireClientCertificate, c.CertificateIdentityAsUsername, c.ACLFile = true, true, acl
+	}))
+	// A username in CONNECT is replaced by the certificate's.
+	c := dialURL(t, b.TLSURL(), mqttkit.WithCAFile(certs.CAFile), mqttkit.WithClientCertificate(certs.ClientCert, certs.ClientKey), mqttkit.WithCredentials("someone", "x"))
+	roundTrip(t, c, "identity/client/t")
+	if _, err := c.Subscribe(testCtx(t, 10*time.Second), "identity/someone/t", newCollector(1)); !errors.Is(err, mqttkit.ErrNotAuthorized) {
+		t.Fatalf("Subscribe outside the certificate user's ACL: %v, want %v", err, mqttkit.ErrNotAuthorized)
 	}
 }

@@ -48,9 +48,6 @@ func (c *tlsConn) Read(p []byte) (int, error) {
 	return n, err
 }
 
-// NetConn exposes the TLS connection, e.g. for its ConnectionState.
-func (c *tlsConn) NetConn() net.Conn { return c.Conn }
-
 // explainAlert turns an alert server sent about the client's certificate
 // into a *CertificateError; other errors pass unchanged.
 func explainAlert(server string, err error) error {
