@@ -2,6 +2,7 @@ package mqttkit_test
 
 import (
 	"context"
+	"crypto/tls"
 	"crypto/x509"
 	"errors"
 	"os"
@@ -205,5 +206,45 @@ func TestCertificateIdentityACL(t *testing.T) {
 	roundTrip(t, c, "identity/client/t")
 	if _, err := c.Subscribe(testCtx(t, 10*time.Second), "identity/someone/t", newCollector(1)); !errors.Is(err, mqttkit.ErrNotAuthorized) {
 		t.Fatalf("Subscribe outside the certificate user's ACL: %v, want %v", err, mqttkit.ErrNotAuthorized)
+	}
+}
+
+// TestTLSClientHello checks what WithServerName, WithALPN and
+// WithTLSMinVersion put into the ClientHello, as a TLS listener sees it
+// (it records the hello and ends the handshake; no MQTT is spoken).
+func TestTLSClientHello(t *testing.T) {
+	hellos := make(chan *tls.ClientHelloInfo, 1)
+	ln, err := tls.Listen("tcp", "127.0.0.1:0", &tls.Config{GetConfigForClient: func(h *tls.ClientHelloInfo) (*tls.Config, error) {
+		select {
+		case hellos <- h:
+		default: // a retry's hello
+		}
+		return nil, errors.New("recorded")
+	}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	go func() {
+		for {
+			c, err := ln.Accept()
+			if err != nil {
+				return
+			}
+			_ = c.(*tls.Conn).Handshake()
+			_ = c.Close()
+		}
+	}()
+	ctx := testCtx(t, 500*time.Millisecond)
+	_, _ = mqttkit.Dial(ctx, "mqtts://"+ln.Addr().String(), mqttkit.WithServerName("broker.example.com"),
+		mqttkit.WithALPN("mqtt"), mqttkit.WithTLSMinVersion(tls.VersionTLS13), mqttkit.WithBackoff(time.Second, time.Second))
+	h := <-hellos
+	if h.ServerName != "broker.example.com" || strings.Join(h.SupportedProtos, ",") != "mqtt" {
+		t.Errorf("ClientHello SNI %q, ALPN %v; want broker.example.com and [mqtt]", h.ServerName, h.SupportedProtos)
+	}
+	for _, v := range h.SupportedVersions {
+		if v < tls.VersionTLS13 {
+			t.Errorf("ClientHello offers TLS version %#x below the minimum 1.3", v)
+		}
 	}
 }
