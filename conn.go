@@ -43,6 +43,12 @@ type conn struct {
 	aliases  map[uint16]string // inbound topic aliases
 	outAlias map[string]uint16 // outbound topic aliases, guarded by c.mu
 
+	received     atomic.Uint64 // QoS 1 and 2 PUBLISH packets (reader goroutine)
+	acked        atomic.Uint64 // PUBACK and PUBREC sent for them (under the ack queue's lock)
+	room         chan struct{} // an acknowledgement left the ack queue
+	paused       atomic.Bool   // the reader waits for handlers (backpressure), not for the server
+	warnedWindow bool          // waitRoom logged already (reader goroutine only)
+
 	lastRead  atomic.Int64 // unix nanoseconds
 	warnedAck bool         // tolerateAck logged already (reader goroutine only)
 
@@ -77,6 +83,7 @@ func newConn(c *Client, nc net.Conn, br *bufio.Reader, u *url.URL, ack *packet.C
 		maxPacket:  ack.Properties.MaximumPacketSize,
 		maxQoS:     QoS2,
 		done:       make(chan struct{}),
+		room:       make(chan struct{}, 1),
 		aliases:    make(map[uint16]string),
 		outAlias:   make(map[string]uint16),
 	}
@@ -162,8 +169,21 @@ func (cn *conn) disconnectWith(d *packet.Disconnect, err error) {
 
 // protocolError disconnects a server that broke the protocol.
 func (cn *conn) protocolError(code packet.ReasonCode, format string, args ...any) error {
-	err := &ReasonError{Packet: packet.DISCONNECT, Code: code, Reason: "sent by the client: " + fmt.Sprintf(format, args...)}
-	cn.disconnect(code, err)
+	return cn.violation(code, &ViolationError{Code: code, Detail: fmt.Sprintf(format, args...)})
+}
+
+// violation ends the connection with err after DISCONNECT with code, whose
+// Reason String tells the server's operator what was wrong, when the
+// server's Maximum Packet Size leaves room for it.
+func (cn *conn) violation(code packet.ReasonCode, err error) error {
+	cn.c.log.Error("mqttkit: disconnecting a server that broke the protocol", "server", cn.server.Redacted(), "reason_code", byte(code), "err", err)
+	d := &packet.Disconnect{ReasonCode: code}
+	d.Properties.ReasonString = err.Error()
+	if cn.w.Append(d, packet.V5, cn.maxPacket) != nil {
+		d.Properties.ReasonString = ""
+		_ = cn.w.Append(d, packet.V5, cn.maxPacket)
+	}
+	cn.fail(err)
 	return err
 }
 
@@ -189,6 +209,11 @@ func (cn *conn) keepalive() {
 		case <-t.C:
 		}
 		now := time.Now()
+		if cn.paused.Load() {
+			// Unread packets wait in the socket while handlers catch up:
+			// silence is the client's own doing, not a dead server.
+			cn.lastRead.Store(now.UnixNano())
+		}
 		lastRead := time.Unix(0, cn.lastRead.Load())
 		if !pingSent.IsZero() {
 			if lastRead.After(pingSent) {
@@ -366,6 +391,11 @@ func (cn *conn) onPubrel(p *packet.Pubrel) {
 
 // sendAck is the AckQueue's output: PUBACK or PUBREC, in arrival order.
 func (cn *conn) sendAck(id uint16, qos byte, reason byte) {
+	cn.acked.Add(1)
+	select {
+	case cn.room <- struct{}{}:
+	default:
+	}
 	if qos == 1 {
 		cn.aPuback.PacketID, cn.aPuback.ReasonCode = id, packet.ReasonCode(reason)
 		_ = cn.w.Append(&cn.aPuback, packet.V5, cn.maxPacket)

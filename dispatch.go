@@ -90,8 +90,12 @@ func (cn *conn) onPublish(p *packet.Publish) error {
 	if p.QoS > 0 {
 		seq, ok := cn.acks.Push(p.PacketID, byte(p.QoS))
 		if !ok {
-			return cn.protocolError(packet.ReceiveMaximumExceeded, "more than %d unacknowledged QoS 1 and 2 messages", c.cfg.receiveMax)
+			var err error
+			if seq, err = cn.waitRoom(p); err != nil {
+				return err
+			}
 		}
+		cn.received.Add(1)
 		if p.QoS == QoS2 {
 			c.mu.Lock()
 			old := c.inbound2[p.PacketID]

@@ -3,6 +3,7 @@ package mqttkit
 import (
 	"errors"
 	"fmt"
+	"time"
 
 	"github.com/mqttkit/mqttkit/packet"
 )
@@ -65,7 +66,60 @@ var (
 	ErrWildcardNotSupported = &ReasonError{Code: packet.WildcardSubscriptionsNotSupported}
 	ErrUseAnotherServer     = &ReasonError{Code: packet.UseAnotherServer}
 	ErrServerMoved          = &ReasonError{Code: packet.ServerMoved}
+	// ErrReceiveMaximumExceeded: more unacknowledged QoS 1 and 2 messages
+	// than the receiver's Receive Maximum, either way round; errors.As a
+	// *ReceiveMaximumError for the server having exceeded the client's.
+	ErrReceiveMaximumExceeded = &ReasonError{Code: packet.ReceiveMaximumExceeded}
+	// ErrTopicAliasInvalid: a topic alias above the receiver's Topic Alias
+	// Maximum.
+	ErrTopicAliasInvalid = &ReasonError{Code: packet.TopicAliasInvalid}
 )
+
+// ViolationError is why a connection ended when the server broke the
+// protocol: the client sent DISCONNECT with Code and dropped the
+// connection, so that it does not act on packets it cannot trust. The
+// client reconnects as usual. errors.Is matches the sentinels by Code.
+type ViolationError struct {
+	Code   packet.ReasonCode // the reason code of the client's DISCONNECT
+	Detail string            // what the server did
+}
+
+func (e *ViolationError) Error() string {
+	return fmt.Sprintf("mqttkit: the server broke the protocol: %s; the client disconnected with reason 0x%02X (%s)",
+		e.Detail, byte(e.Code), reasonName(e.Code))
+}
+
+// Is reports whether target is a sentinel *ReasonError with the same code.
+func (e *ViolationError) Is(target error) bool {
+	return (&ReasonError{Code: e.Code}).Is(target)
+}
+
+// ReceiveMaximumError is why a connection ended when the server sent more
+// unacknowledged QoS 1 and 2 messages than the client's Receive Maximum
+// (WithReceiveMaximum) allows (MQTT-3.3.4-9) and no acknowledgement freed
+// room for Waited: the client sent DISCONNECT 0x93. The counts are the
+// evidence: when the PUBLISH came, the client had acknowledged Acknowledged
+// of the Received messages before it, leaving the Receive Maximum of them
+// unacknowledged. (Mosquitto 2.0.11 exceeds the limit under load; while
+// handlers keep finishing the client only pauses reading, see the log.)
+type ReceiveMaximumError struct {
+	ReceiveMaximum uint16        // the client's, announced in CONNECT
+	Received       uint64        // QoS 1 and 2 PUBLISH packets received on the connection before it
+	Acknowledged   uint64        // PUBACK and PUBREC packets the client sent on it
+	PacketID       uint16        // of the PUBLISH that exceeded the limit
+	QoS            QoS           // of that PUBLISH
+	Waited         time.Duration // for room, before disconnecting
+}
+
+func (e *ReceiveMaximumError) Error() string {
+	return fmt.Sprintf("mqttkit: the server exceeded the client's Receive Maximum of %d: it sent QoS %d PUBLISH (packet id %d) while %d QoS 1 and 2 messages it sent were unacknowledged (%d received before it, %d acknowledged on this connection), and no handler finished within %v to make room; the client disconnected with reason 0x93 (receive maximum exceeded). The server broke the protocol; handlers that never return (or wait for this connection) keep the window full",
+		e.ReceiveMaximum, e.QoS, e.PacketID, e.ReceiveMaximum, e.Received, e.Acknowledged, e.Waited)
+}
+
+// Is matches ErrReceiveMaximumExceeded.
+func (e *ReceiveMaximumError) Is(target error) bool {
+	return ErrReceiveMaximumExceeded.Is(target)
+}
 
 // Errors of the client itself.
 var (

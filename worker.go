@@ -59,6 +59,8 @@ func (s *Subscription) deliver(cn *conn, m *Message) deliverResult {
 		return delivered
 	default:
 	}
+	cn.paused.Store(true)
+	defer cn.paused.Store(false)
 	select {
 	case q <- m:
 		return delivered
