@@ -115,6 +115,21 @@ func TestSCRAMReauthenticate(t *testing.T) {
 	}
 	roundTrip(t, c, "scram/reauth")
 
+	t.Run("after a reconnect", func(t *testing.T) {
+		reconnected := make(chan struct{}, 1)
+		c := dialURL(t, b.URL(), mqttkit.WithAuthenticator(mustSCRAM(t, mqttkit.SCRAMSHA512, "alice", scramPassword)),
+			mqttkit.OnReconnect(func(*mqttkit.Client, mqttkit.ConnectInfo) { reconnected <- struct{}{} }))
+		b.DropClients()
+		select {
+		case <-reconnected:
+		case <-time.After(10 * time.Second):
+			t.Fatal("no reconnect within 10s: the SCRAM exchange of the new connection failed")
+		}
+		if err := c.Reauthenticate(testCtx(t, 10*time.Second)); err != nil {
+			t.Fatalf("Reauthenticate on the new connection: %v", err)
+		}
+	})
+
 	t.Run("wrong password", func(t *testing.T) {
 		f := &flipAuth{good: mustSCRAM(t, mqttkit.SCRAMSHA256, "alice", scramPassword), bad: mustSCRAM(t, mqttkit.SCRAMSHA256, "alice", "wrong")}
 		c := dialURL(t, b.URL(), mqttkit.WithAuthenticator(f))
