@@ -191,22 +191,43 @@ func TestTLSOptionErrors(t *testing.T) {
 }
 
 // TestCertificateIdentityACL checks that the certificate's Common Name is
-// the username the ACL sees: "client" may use identity/client/# only.
+// the username the ACL sees: "client" may use identity/client/# only, even
+// when CONNECT names another user.
 func TestCertificateIdentityACL(t *testing.T) {
-	certs := mqtttest.NewCerts(t)
-	acl := filepath.Join(t.TempDir(), "acl")
-	if err := os.WriteFile(acl, []byte("user client\nreadwrite identity/%u/#\n"), 0o600); err != nil {
+	for _, tc := range []struct {
+		name  string
+		start func(t *testing.T, certs *mqtttest.Certs, dir string) string
+	}{
+		{"embedded", func(t *testing.T, certs *mqtttest.Certs, dir string) string {
+			acl := writeFile(t, dir, "acl", "user client\nreadwrite identity/%u/#\n")
+			return mqtttest.NewBroker(t, mqtttest.WithoutPersistence(), mqtttest.WithUser("someone", "x"), mqtttest.WithTLS(certs, func(c *broker.Config) {
+				c.RequireClientCertificate, c.CertificateIdentityAsUsername, c.ACLFile = true, true, acl
+			})).TLSURL()
+		}},
+		{"mosquitto", func(t *testing.T, certs *mqtttest.Certs, dir string) string {
+			acl := writeFile(t, dir, "acl", "user client\ntopic readwrite identity/client/#\n")
+			return mqtttest.MosquittoTLS(t, certs, mqtttest.MosquittoTLSConfig{RequireCertificate: true, IdentityAsUsername: true, ACLFile: acl}).TLSURL()
+		}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			certs := mqtttest.NewCerts(t)
+			url := tc.start(t, certs, t.TempDir())
+			c := dialURL(t, url, mqttkit.WithCAFile(certs.CAFile), mqttkit.WithClientCertificate(certs.ClientCert, certs.ClientKey), mqttkit.WithCredentials("someone", "x"))
+			roundTrip(t, c, "identity/client/t")
+			if err := c.Publish(testCtx(t, 10*time.Second), "identity/someone/t", []byte("x"), mqttkit.QoS1); !errors.Is(err, mqttkit.ErrNotAuthorized) {
+				t.Fatalf("Publish outside the certificate user's ACL: %v, want %v", err, mqttkit.ErrNotAuthorized)
+			}
+		})
+	}
+}
+
+func writeFile(t *testing.T, dir, name, content string) string {
+	t.Helper()
+	p := filepath.Join(dir, name)
+	if err := os.WriteFile(p, []byte(content), 0o600); err != nil {
 		t.Fatal(err)
 	}
-	b := mqtttest.NewBroker(t, mqtttest.WithoutPersistence(), mqtttest.WithUser("someone", "x"), mqtttest.WithTLS(certs, func(c *broker.Config) {
-		c.RequireClientCertificate, c.CertificateIdentityAsUsername, c.ACLFile = true, true, acl
-	}))
-	// A username in CONNECT is replaced by the certificate's.
-	c := dialURL(t, b.TLSURL(), mqttkit.WithCAFile(certs.CAFile), mqttkit.WithClientCertificate(certs.ClientCert, certs.ClientKey), mqttkit.WithCredentials("someone", "x"))
-	roundTrip(t, c, "identity/client/t")
-	if _, err := c.Subscribe(testCtx(t, 10*time.Second), "identity/someone/t", newCollector(1)); !errors.Is(err, mqttkit.ErrNotAuthorized) {
-		t.Fatalf("Subscribe outside the certificate user's ACL: %v, want %v", err, mqttkit.ErrNotAuthorized)
-	}
+	return p
 }
 
 // TestTLSClientHello checks what WithServerName, WithALPN and

@@ -19,6 +19,9 @@ type MosquittoTLSConfig struct {
 	// IdentityAsUsername makes a client certificate's Common Name the
 	// username (use_identity_as_username).
 	IdentityAsUsername bool
+	// ACLFile is a Mosquitto acl_file ("user NAME" and "topic readwrite
+	// FILTER" lines); empty allows everything.
+	ACLFile string
 }
 
 // MosquittoTLS starts mosquitto with a plain listener and a TLS listener
@@ -78,5 +81,8 @@ func mosquittoTLSConfig(certs *Certs, cfg MosquittoTLSConfig, port, tlsPort int)
 	fmt.Fprintf(&b, "listener %d 127.0.0.1\n", port)
 	fmt.Fprintf(&b, "listener %d 127.0.0.1\ncafile %s\ncertfile %s\nkeyfile %s\n", tlsPort, certs.CAFile, cfg.CertFile, cfg.KeyFile)
 	fmt.Fprintf(&b, "require_certificate %t\nuse_identity_as_username %t\n", cfg.RequireCertificate, cfg.IdentityAsUsername)
+	if cfg.ACLFile != "" {
+		fmt.Fprintf(&b, "acl_file %s\n", cfg.ACLFile)
+	}
 	return b.String()
 }
