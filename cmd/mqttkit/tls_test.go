@@ -161,7 +161,7 @@ func TestCLITLSFlagErrors(t *testing.T) {
 		{"cafile with mqtt URL", []string{"-L", "mqtt://127.0.0.1:1883", "--cafile", certs.CAFile}, "need a TLS server"},
 		{"old TLS version", []string{"-L", "mqtts://127.0.0.1:1", "--tls-version", "tlsv1.0"}, "use tlsv1.2 or tlsv1.3"},
 		{"cert without key", []string{"-L", "mqtts://127.0.0.1:1", "--cert", certs.ClientCert}, "--cert and --key go together"},
-		{"empty capath", []string{"-L", "mqtts://127.0.0.1:1", "--capath", empty}, "no *.pem or *.crt"},
+		{"empty capath", []string{"-L", "mqtts://127.0.0.1:1", "--capath", empty}, "no *.pem, *.crt or c_rehash"},
 		{"ws header without ws URL", []string{"-L", "mqtts://127.0.0.1:1", "--ws-header", "X: y"}, "needs a ws:// or wss://"},
 		{"malformed ws header", []string{"-L", "ws://127.0.0.1:1/mqtt", "--ws-header", "no colon"}, `"Name: value"`},
 		{"unknown scheme", []string{"-L", "http://127.0.0.1:1"}, "not supported"},
@@ -175,12 +175,17 @@ func TestCLITLSFlagErrors(t *testing.T) {
 	}
 }
 
-// TestCLIWebSocket publishes over ws:// and subscribes over wss:// (with
-// --capath and -h/-p style flags not involved: URLs carry the path).
+// TestCLIWebSocket publishes over ws:// with an extra header and
+// subscribes over wss:// trusting a --capath directory.
 func TestCLIWebSocket(t *testing.T) {
 	certs := brokerCert(t)
 	b := mqtttest.NewBroker(t, mqtttest.WithoutPersistence(), mqtttest.WithTLS(certs, nil))
-	s := start(t, nil, "sub", "-d", "-L", b.SecureWebSocketURL(), "--capath", certs.Dir, "-t", "ws/cli", "-C", "1", "-W", "15")
+	// A c_rehash-style directory, as Mosquitto's capath expects.
+	hashed := t.TempDir()
+	if err := os.Symlink(certs.CAFile, filepath.Join(hashed, "0a1b2c3d.0")); err != nil {
+		t.Fatal(err)
+	}
+	s := start(t, nil, "sub", "-d", "-L", b.SecureWebSocketURL(), "--capath", hashed, "-t", "ws/cli", "-C", "1", "-W", "15")
 	r := run(t, "", nil, "pub", "-L", b.WebSocketURL(), "--ws-header", "X-Tenant: t1", "-t", "ws/cli", "-m", "over websocket", "-q", "1")
 	if r.code != 0 {
 		t.Fatalf("pub over ws: status %d: %s", r.code, r.stderr)

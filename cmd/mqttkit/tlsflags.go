@@ -6,6 +6,7 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"regexp"
 	"slices"
 	"strings"
 
@@ -35,7 +36,7 @@ func addTLSFlags(cmd *cobra.Command) *tlsFlags {
 	tf := &tlsFlags{}
 	f := cmd.Flags()
 	f.StringVar(&tf.caFile, "cafile", "", "trust the CA certificates in this PEM file instead of the system's (implies TLS: mqtts://, default port 8883)")
-	f.StringVar(&tf.caPath, "capath", "", "trust the CA certificates in the *.pem and *.crt files of this directory")
+	f.StringVar(&tf.caPath, "capath", "", "trust the CA certificates in the *.pem, *.crt and c_rehash (HASH.0) files of this directory")
 	f.StringVar(&tf.cert, "cert", "", "client certificate (PEM) for mutual TLS; needs --key")
 	f.StringVar(&tf.key, "key", "", "private key (PEM) of --cert; if encrypted, the passphrase comes from --key-passphrase-file or MQTTKIT_KEY_PASSPHRASE")
 	f.StringVar(&tf.passphraseFile, "key-passphrase-file", "", "read the passphrase of an encrypted --key from this file")
@@ -130,7 +131,12 @@ func alwaysWarn(format string, args ...any) {
 	fmt.Fprintf(os.Stderr, "mqttkit: warning: "+format+"\n", args...)
 }
 
-// caFiles lists --cafile and the certificate files of --capath.
+// rehashed matches the links OpenSSL's c_rehash makes (what Mosquitto's
+// capath expects), so a directory prepared for mosquitto_pub works too.
+var rehashed = regexp.MustCompile(`^[0-9a-f]{8}\.[0-9]$`)
+
+// caFiles lists --cafile and the certificate files of --capath: *.pem,
+// *.crt and c_rehash links.
 func (tf *tlsFlags) caFiles(cmd *cobra.Command) ([]string, error) {
 	var files []string
 	if tf.caFile != "" {
@@ -144,12 +150,12 @@ func (tf *tlsFlags) caFiles(cmd *cobra.Command) ([]string, error) {
 		}
 		n := len(files)
 		for _, e := range entries {
-			if ext := filepath.Ext(e.Name()); !e.IsDir() && (ext == ".pem" || ext == ".crt") {
+			if ext := filepath.Ext(e.Name()); !e.IsDir() && (ext == ".pem" || ext == ".crt" || rehashed.MatchString(e.Name())) {
 				files = append(files, filepath.Join(dir, e.Name()))
 			}
 		}
 		if len(files) == n {
-			return nil, usageErr(cmd, "--capath %s has no *.pem or *.crt file; put the CA certificates there or use --cafile", tf.caPath)
+			return nil, usageErr(cmd, "--capath %s has no *.pem, *.crt or c_rehash (HASH.0) file; put the CA certificates there or use --cafile", tf.caPath)
 		}
 	}
 	return files, nil
