@@ -41,12 +41,19 @@ func (h *hook) OnPublish(cl *mqtt.Client, pk packets.Packet) (packets.Packet, er
 // OnQosPublish notes that mochi stored the ack of the PUBLISH being
 // processed. (Acks resent when a session resumes come here too, before the
 // connection processes any packet; they are not noted.)
+//
+// A PUBLISH stored for a connection whose session was taken over is kept
+// for the connection that took it (see lateMessages).
 func (h *hook) OnQosPublish(cl *mqtt.Client, pk packets.Packet, _ int64, _ int) {
-	if t := pk.FixedHeader.Type; t != packets.Puback && t != packets.Pubrec {
-		return
-	}
-	if c := connOf(cl); c != nil && c.pub.active && c.pub.pk.PacketID == pk.PacketID {
-		c.pub.stored = true
+	switch pk.FixedHeader.Type {
+	case packets.Publish:
+		if cl.IsTakenOver() && connOf(cl) != nil {
+			h.keepLate(cl, pk)
+		}
+	case packets.Puback, packets.Pubrec:
+		if c := connOf(cl); c != nil && c.pub.active && c.pub.pk.PacketID == pk.PacketID {
+			c.pub.stored = true
+		}
 	}
 }
 

@@ -7,6 +7,7 @@ import (
 	"io"
 	"net"
 	"sync"
+	"sync/atomic"
 
 	"github.com/mqttkit/mqttkit/packet"
 )
@@ -31,9 +32,12 @@ type serverConn struct {
 	readErr   error             // sticky error after a malformed packet
 	onInvalid func(c *serverConn, err *packet.Error)
 
-	// Publish being processed, used only by mochi's reading goroutine
-	// (see hook.OnPacketProcessed).
+	// The publish being processed (see publishing), used only by the
+	// goroutine mochi serves the connection on.
 	pub publishing
+	// Set once mochi established the client's session on this connection
+	// (see lateMessages).
+	established atomic.Bool
 
 	wmu         sync.Mutex
 	writeFailed bool       // the connection was closed by a failed write

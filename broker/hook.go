@@ -22,6 +22,8 @@ type hook struct {
 
 	rrMu sync.Mutex
 	rr   map[string]uint64 // shared filter -> next member index
+
+	late lateMessages
 }
 
 func newHook(s *Server) *hook {
@@ -43,6 +45,7 @@ func (h *hook) Provides(b byte) bool {
 		mqtt.OnPacketEncode,
 		mqtt.OnUnsubscribed,
 		mqtt.OnConnect,
+		mqtt.OnClientExpired,
 		mqtt.OnSessionEstablished,
 		mqtt.OnPublish,
 		mqtt.OnQosPublish,

@@ -17,8 +17,10 @@ func (h *hook) OnConnect(cl *mqtt.Client, _ packets.Packet) error {
 // OnSessionEstablished turns the quota off again, because inheriting a
 // session's in-flight messages set it to the client's Receive Maximum, and
 // sends any message mochi parked for lack of quota in that moment: parked
-// messages would otherwise wait for the client's next connection.
-func (h *hook) OnSessionEstablished(cl *mqtt.Client, _ packets.Packet) {
+// messages would otherwise wait for the client's next connection. Then it
+// delivers the messages that reached the connection it took over late (see
+// lateMessages), or drops them when the client started clean.
+func (h *hook) OnSessionEstablished(cl *mqtt.Client, pk packets.Packet) {
 	cl.State.Inflight.ResetSendQuota(0)
 	for _, pk := range cl.State.Inflight.GetAll(true) {
 		pk.Expiry = 0 // mochi's mark for "parked"
@@ -26,4 +28,13 @@ func (h *hook) OnSessionEstablished(cl *mqtt.Client, _ packets.Packet) {
 		pk.FixedHeader.Dup = true // the session's resend may have sent it already
 		_ = cl.WritePacket(pk)
 	}
+	c := connOf(cl)
+	if c == nil {
+		return
+	}
+	if pk.Connect.Clean {
+		h.late.take(cl.ID)
+	}
+	c.established.Store(true)
+	h.deliverLate(cl.ID)
 }
