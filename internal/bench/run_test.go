@@ -15,13 +15,9 @@ func mqttkitDriver(url string) Mqttkit {
 	}}
 }
 
-// TestRunScenarios runs each scenario briefly against Mosquitto and checks
-// the accounting: everything sent arrives once, exactly as often as the
-// receiver sets require. Not against the embedded broker: mochi v2.7.9 can
-// deadlock under QoS 1 load (Inflight.NextImmediate read-locks twice while
-// a publisher's Inflight.Set waits for the lock), which hangs the test in
-// the broker's Close; TestRunEmbeddedQoS0 covers it without in-flight
-// messages.
+// TestRunScenarios runs each scenario briefly against both brokers and
+// checks the accounting: everything sent arrives once, exactly as often as
+// the receiver sets require.
 func TestRunScenarios(t *testing.T) {
 	tests := []struct {
 		name         string
@@ -35,56 +31,33 @@ func TestRunScenarios(t *testing.T) {
 		{"pub with warmup", Config{Scenario: Pub, Clients: 1, Duration: 300 * time.Millisecond, Warmup: 100 * time.Millisecond, QoS: 1}, 0},
 		{"rate limited", Config{Scenario: PubSub, Clients: 1, Subscribers: 1, Count: 50, Rate: 500, QoS: 0}, 50},
 	}
-	srv := mqtttest.Mosquitto(t, mqtttest.WithoutPersistence(), mqtttest.WithReceiveMaximum(1000))
-	for _, tc := range tests {
-		t.Run(tc.name, func(t *testing.T) {
-			cfg := tc.cfg
-			cfg.Size, cfg.Inflight, cfg.Topic = 64, 100, "bench/"+t.Name()+"/%i"
-			res, err := Run(context.Background(), cfg, mqttkitDriver(srv.DirectURL()))
-			if err != nil {
-				t.Fatal(err)
-			}
-			if res.Bad() || res.Lost != 0 || res.Duplicated != 0 {
-				t.Fatalf("lost %d, failed %d, duplicated %d (%s)", res.Lost, res.Failed, res.Duplicated, res.FirstError)
-			}
-			if res.Acked != res.Sent || res.Sent == 0 {
-				t.Errorf("sent %d, acknowledged %d", res.Sent, res.Acked)
-			}
-			if tc.wantReceived != 0 && (res.Received != tc.wantReceived || res.Expected != tc.wantReceived) {
-				t.Errorf("received %d of %d expected, want %d", res.Received, res.Expected, tc.wantReceived)
-			}
-			if cfg.Scenario == PubSub && res.Latency.Count() != res.Received {
-				t.Errorf("%d latencies for %d messages", res.Latency.Count(), res.Received)
-			}
-			if res.MsgsPerSec <= 0 || res.CPUusPerMsg <= 0 {
-				t.Errorf("msgs/s %v, cpu/msg %v", res.MsgsPerSec, res.CPUusPerMsg)
-			}
-		})
-	}
-}
-
-// TestRunEmbeddedQoS0 runs pubsub and a group at QoS 0 against the embedded
-// broker, at a rate its subscriber keeps up with.
-func TestRunEmbeddedQoS0(t *testing.T) {
-	srv := mqtttest.NewBroker(t, mqtttest.WithoutPersistence())
-	for _, tc := range []struct {
-		name  string
-		subs  int
-		group string
-		want  uint64
-	}{{"pubsub", 1, "", 400}, {"group of two", 2, "g", 400}} {
-		t.Run(tc.name, func(t *testing.T) {
-			cfg := Config{Scenario: PubSub, Clients: 2, Subscribers: tc.subs, Group: tc.group, Count: 200, Rate: 2000,
-				Size: 64, Inflight: 10, Topic: "embedded/" + tc.name + "/%i"}
-			res, err := Run(context.Background(), cfg, mqttkitDriver(srv.DirectURL()))
-			if err != nil {
-				t.Fatal(err)
-			}
-			if res.Sent != tc.want || res.Received != tc.want || res.Lost != 0 || res.Duplicated != 0 {
-				t.Fatalf("sent %d received %d lost %d duplicated %d; want %d, nothing lost", res.Sent, res.Received, res.Lost, res.Duplicated, tc.want)
-			}
-		})
-	}
+	mqtttest.EachBroker(t, func(t *testing.T, srv mqtttest.Server) {
+		for _, tc := range tests {
+			t.Run(tc.name, func(t *testing.T) {
+				cfg := tc.cfg
+				cfg.Size, cfg.Inflight, cfg.Topic = 64, 100, "bench/"+t.Name()+"/%i"
+				res, err := Run(context.Background(), cfg, mqttkitDriver(srv.DirectURL()))
+				if err != nil {
+					t.Fatal(err)
+				}
+				if res.Bad() || res.Lost != 0 || res.Duplicated != 0 {
+					t.Fatalf("lost %d, failed %d, duplicated %d (%s)", res.Lost, res.Failed, res.Duplicated, res.FirstError)
+				}
+				if res.Acked != res.Sent || res.Sent == 0 {
+					t.Errorf("sent %d, acknowledged %d", res.Sent, res.Acked)
+				}
+				if tc.wantReceived != 0 && (res.Received != tc.wantReceived || res.Expected != tc.wantReceived) {
+					t.Errorf("received %d of %d expected, want %d", res.Received, res.Expected, tc.wantReceived)
+				}
+				if cfg.Scenario == PubSub && res.Latency.Count() != res.Received {
+					t.Errorf("%d latencies for %d messages", res.Latency.Count(), res.Received)
+				}
+				if res.MsgsPerSec <= 0 || res.CPUusPerMsg <= 0 {
+					t.Errorf("msgs/s %v, cpu/msg %v", res.MsgsPerSec, res.CPUusPerMsg)
+				}
+			})
+		}
+	}, mqtttest.WithoutPersistence(), mqtttest.WithReceiveMaximum(1000))
 }
 
 // TestRunConns opens a few connections and reports their connect times.
