@@ -39,7 +39,8 @@ type conn struct {
 	keepAlive     time.Duration
 	sessionExpiry uint32 // the Session Expiry Interval this connection's CONNECT asked for
 
-	acks     *session.AckQueue
+	acks     *session.AckQueue // see ackQueue
+	acksSet  bool              // acks has its full size (reader goroutine only)
 	aliases  map[uint16]string // inbound topic aliases
 	outAlias map[string]uint16 // outbound topic aliases, guarded by c.mu
 
@@ -47,6 +48,8 @@ type conn struct {
 	acked        atomic.Uint64 // PUBACK and PUBREC sent for them (under the ack queue's lock)
 	room         chan struct{} // an acknowledgement left the ack queue
 	paused       atomic.Bool   // the reader waits for handlers (backpressure), not for the server
+	kaTimer      *time.Timer   // runs keepalive
+	pingSent     time.Time     // of the PINGREQ awaiting an answer (keepalive only)
 	warnedWindow bool          // waitRoom logged already (reader goroutine only)
 
 	lastRead  atomic.Int64 // unix nanoseconds
@@ -109,7 +112,9 @@ func newConn(c *Client, nc net.Conn, br *bufio.Reader, u *url.URL, ack *packet.C
 	}
 	cn.w = transport.NewWriter(nc, writeTimeout)
 	cn.lastRead.Store(time.Now().UnixNano())
-	cn.acks = session.NewAckQueue(int(c.cfg.receiveMax), cn.sendAck)
+	// A placeholder until the first QoS 1 or 2 message (ackQueue): an idle
+	// connection does not hold a queue of Receive Maximum entries.
+	cn.acks = session.NewAckQueue(1, cn.sendAck)
 	return cn
 }
 
@@ -117,7 +122,7 @@ func newConn(c *Client, nc net.Conn, br *bufio.Reader, u *url.URL, ack *packet.C
 func (cn *conn) serve() error {
 	var wg sync.WaitGroup
 	wrote := make(chan struct{})
-	wg.Add(2)
+	wg.Add(1)
 	go func() {
 		defer close(wrote)
 		if err := cn.w.Run(); err != nil {
@@ -128,10 +133,12 @@ func (cn *conn) serve() error {
 		defer wg.Done()
 		cn.fail(cn.read())
 	}()
-	go func() {
-		defer wg.Done()
-		cn.keepalive()
-	}()
+	if cn.keepAlive > 0 {
+		// A timer, not a goroutine: an idle connection then costs no stack.
+		cn.kaTimer = time.AfterFunc(time.Hour, cn.keepalive)
+		cn.kaTimer.Reset(cn.keepAlive * 3 / 4)
+		defer cn.kaTimer.Stop()
+	}
 	<-cn.done
 	// Let the writer flush what is queued (a final DISCONNECT), then cut the
 	// socket so that the reader returns.
@@ -191,57 +198,65 @@ func (cn *conn) violation(code packet.ReasonCode, err error) error {
 // quarters of the keepalive interval (the server allows 1.5 times it), and
 // ends the connection when no packet arrives within half the interval after
 // a ping: a half-open connection is found within 1.25 times the keepalive,
-// before the server's own timeout.
+// before the server's own timeout. It runs on cn.kaTimer, which it re-arms.
 func (cn *conn) keepalive() {
-	ka := cn.keepAlive
-	if ka <= 0 {
-		<-cn.done
+	select {
+	case <-cn.done:
 		return
+	default:
 	}
+	ka := cn.keepAlive
 	idleLimit := ka * 3 / 4
-	var pingSent time.Time
-	t := time.NewTimer(idleLimit)
-	defer t.Stop()
-	for {
-		select {
-		case <-cn.done:
-			return
-		case <-t.C:
-		}
-		now := time.Now()
-		if cn.paused.Load() {
-			// Unread packets wait in the socket while handlers catch up:
-			// silence is the client's own doing, not a dead server.
-			cn.lastRead.Store(now.UnixNano())
-		}
-		lastRead := time.Unix(0, cn.lastRead.Load())
-		if !pingSent.IsZero() {
-			if lastRead.After(pingSent) {
-				pingSent = time.Time{}
-			} else if now.Sub(pingSent) >= ka/2 {
-				cn.fail(ErrKeepAliveTimeout)
-				return
-			}
-		}
-		idle := min(now.Sub(cn.w.LastWrite()), now.Sub(lastRead))
-		if pingSent.IsZero() && (now.Sub(cn.w.LastWrite()) >= idleLimit || now.Sub(lastRead) >= idleLimit) {
-			if err := cn.w.Append(&packet.Pingreq{}, packet.V5, 0); err != nil {
-				return
-			}
-			pingSent = now
-		}
-		next := idleLimit - idle
-		if !pingSent.IsZero() {
-			next = ka/2 - now.Sub(pingSent)
-		}
-		t.Reset(max(next, 10*time.Millisecond))
+	now := time.Now()
+	if cn.paused.Load() {
+		// Unread packets wait in the socket while handlers catch up:
+		// silence is the client's own doing, not a dead server.
+		cn.lastRead.Store(now.UnixNano())
 	}
+	lastRead := time.Unix(0, cn.lastRead.Load())
+	if !cn.pingSent.IsZero() {
+		if lastRead.After(cn.pingSent) {
+			cn.pingSent = time.Time{}
+		} else if now.Sub(cn.pingSent) >= ka/2 {
+			cn.fail(ErrKeepAliveTimeout)
+			return
+		}
+	}
+	idle := min(now.Sub(cn.w.LastWrite()), now.Sub(lastRead))
+	if cn.pingSent.IsZero() && (now.Sub(cn.w.LastWrite()) >= idleLimit || now.Sub(lastRead) >= idleLimit) {
+		if err := cn.w.Append(&packet.Pingreq{}, packet.V5, 0); err != nil {
+			return
+		}
+		cn.pingSent = now
+	}
+	next := idleLimit - idle
+	if !cn.pingSent.IsZero() {
+		next = ka/2 - now.Sub(cn.pingSent)
+	}
+	cn.kaTimer.Reset(max(next, 10*time.Millisecond))
 }
+
+// The read buffer starts small, since most connections of a process that
+// holds many are idle, and grows once the connection is busy: when packets
+// arrive faster than they are handled, one read fills the whole small
+// buffer, and a larger one then takes many packets per syscall. A packet
+// larger than the buffer is read into its own slice, past the buffer.
+const (
+	initialReadBuffer = 2 << 10
+	busyReadBuffer    = 64 << 10
+)
 
 // read decodes packets until the connection fails and returns why.
 func (cn *conn) read() error {
 	maxSize := cn.c.cfg.maxPacketSize
+	burst := 0 // bytes of small packets read since the buffer was last empty
 	for {
+		if cn.br.Buffered() == 0 {
+			if burst >= cn.br.Size() && cn.br.Size() < busyReadBuffer {
+				cn.br = bufio.NewReaderSize(cn.nc, busyReadBuffer) // nothing buffered is lost
+			}
+			burst = 0
+		}
 		h, err := packet.ReadFixedHeader(cn.br, maxSize)
 		if err != nil {
 			return cn.readError(err)
@@ -252,6 +267,9 @@ func (cn *conn) read() error {
 		body := cn.body[:h.Remaining]
 		if _, err := io.ReadFull(cn.br, body); err != nil {
 			return cn.readError(err)
+		}
+		if h.Remaining < cn.br.Size() {
+			burst += 2 + h.Remaining
 		}
 		cn.lastRead.Store(time.Now().UnixNano())
 		if err := cn.handle(h, body); err != nil {
@@ -387,6 +405,17 @@ func (cn *conn) onPubrel(p *packet.Pubrel) {
 	}
 	_ = cn.w.Append(&cn.wPubcomp, packet.V5, cn.maxPacket)
 	c.mu.Unlock()
+}
+
+// ackQueue returns the connection's ack queue, sized to the client's
+// Receive Maximum on first use. Only the reader goroutine calls it; others
+// read cn.acks after the reader has ended.
+func (cn *conn) ackQueue() *session.AckQueue {
+	if !cn.acksSet {
+		cn.acksSet = true
+		cn.acks = session.NewAckQueue(int(cn.c.cfg.receiveMax), cn.sendAck)
+	}
+	return cn.acks
 }
 
 // sendAck is the AckQueue's output: PUBACK or PUBREC, in arrival order.

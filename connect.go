@@ -103,7 +103,7 @@ func (c *Client) connectOnce(ctx context.Context, u *url.URL, first bool) (*conn
 		_ = nc.Close()
 		return nil, fmt.Errorf("mqttkit: building CONNECT: %w", err)
 	}
-	br := bufio.NewReaderSize(nc, 64<<10)
+	br := bufio.NewReaderSize(nc, initialReadBuffer)
 	var ack packet.Connack
 	if _, err = nc.Write(buf); err == nil {
 		err = readConnack(br, c.cfg.maxPacketSize, &ack, func(p *packet.Auth) error {

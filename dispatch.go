@@ -88,7 +88,8 @@ func (cn *conn) onPublish(p *packet.Publish) error {
 	}
 	var a *arrival
 	if p.QoS > 0 {
-		seq, ok := cn.acks.Push(p.PacketID, byte(p.QoS))
+		acks := cn.ackQueue()
+		seq, ok := acks.Push(p.PacketID, byte(p.QoS))
 		if !ok {
 			var err error
 			if seq, err = cn.waitRoom(p); err != nil {
@@ -108,13 +109,13 @@ func (cn *conn) onPublish(p *packet.Publish) error {
 			}
 			c.mu.Unlock()
 			if a == nil {
-				old.bind(cn.acks, seq) // a copy of a message handled or being handled
+				old.bind(acks, seq) // a copy of a message handled or being handled
 				return nil
 			}
 		} else {
 			a = &arrival{}
 		}
-		a.q, a.seq = cn.acks, seq
+		a.q, a.seq = acks, seq
 	}
 	subs := c.route(p)
 	if len(subs) == 0 {
@@ -136,6 +137,7 @@ func (cn *conn) onPublish(p *packet.Publish) error {
 			QoS:        p.QoS,
 			Retain:     p.Retain,
 			Dup:        p.Dup,
+			PacketID:   p.PacketID,
 			Properties: p.Properties,
 			arr:        a,
 			sub:        s,
