@@ -18,11 +18,17 @@ const (
 
 // Message is an application message as a handler sees it.
 type Message struct {
-	Topic      string
-	Payload    []byte
-	QoS        QoS
-	Retain     bool
-	Dup        bool // the server may have delivered it before
+	Topic   string
+	Payload []byte
+	QoS     QoS
+	Retain  bool
+	Dup     bool // the server may have delivered it before
+	// PacketID is the identifier the server gave an incoming QoS 1 or 2
+	// message on its connection (0 at QoS 0), for logs and tools such as
+	// mosquitto_sub's %m. It is unique only among the messages in flight on
+	// one connection; a redelivered copy may carry another one. Publish
+	// ignores it.
+	PacketID   uint16
 	Properties packet.Properties
 
 	params  []string      // name, value pairs set by Mux for {name} wildcards

@@ -174,7 +174,7 @@ func (o *output) percent(dst []byte, c byte, m *mqttkit.Message, t time.Time) ([
 		}
 		return dst, nil
 	case 'm':
-		return dst, fmt.Errorf("-F: %%m (the packet identifier) is not available in mqttkit; leave it out")
+		return strconv.AppendUint(dst, uint64(m.PacketID), 10), nil
 	}
 	return dst, fmt.Errorf("-F: unknown code %%%c; see docs/CLI.md for the codes (%%t topic, %%p payload, %%j JSON, …)", c)
 }
