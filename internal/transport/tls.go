@@ -6,6 +6,7 @@ import (
 	"errors"
 	"net"
 	"net/url"
+	"sync/atomic"
 )
 
 // TLS dials mqtts://, tls:// and ssl:// URLs: TCP, then a TLS handshake
@@ -24,26 +25,46 @@ func (d *TLS) Dial(ctx context.Context, u *url.URL) (net.Conn, error) {
 	if err != nil {
 		return nil, err
 	}
-	tc := tls.Client(raw, d.opts.tlsConfig(u.Hostname()))
+	cfg := d.opts.tlsConfig(u.Hostname())
+	req := &certRequest{}
+	req.install(cfg)
+	tc := tls.Client(raw, cfg)
 	if err := tc.HandshakeContext(ctx); err != nil {
 		_ = raw.Close()
-		return nil, explainTLS(addr, err)
+		return nil, req.explain(addr, explainTLS(addr, err))
 	}
-	return &tlsConn{Conn: tc, server: addr}, nil
+	return &tlsConn{Conn: tc, server: addr, req: req}, nil
 }
 
-// tlsConn explains the first TLS alert the server sends after the
-// handshake: with TLS 1.3 a server that refuses the client's certificate
-// says so only when the client first reads (waiting for CONNACK).
+// tlsConn explains a connection that fails before the server's first
+// bytes: with TLS 1.3 a server that refuses the client's certificate says
+// so only after the handshake, in an alert the client reads while waiting
+// for CONNACK, or by resetting the connection under the CONNECT it writes.
 type tlsConn struct {
 	*tls.Conn
 	server string
+	req    *certRequest
+	heard  atomic.Bool // the server has sent application data
 }
 
 func (c *tlsConn) Read(p []byte) (int, error) {
 	n, err := c.Conn.Read(p)
+	if n > 0 {
+		c.heard.Store(true)
+	}
 	if err != nil {
 		err = explainAlert(c.server, err)
+		if !c.heard.Load() {
+			err = c.req.explain(c.server, err)
+		}
+	}
+	return n, err
+}
+
+func (c *tlsConn) Write(p []byte) (int, error) {
+	n, err := c.Conn.Write(p)
+	if err != nil && !c.heard.Load() {
+		err = c.req.explain(c.server, err)
 	}
 	return n, err
 }

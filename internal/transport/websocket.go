@@ -34,8 +34,10 @@ func (d *WebSocket) Dial(ctx context.Context, u *url.URL) (net.Conn, error) {
 		NetDialContext: func(ctx context.Context, _, addr string) (net.Conn, error) { return dialTCP(ctx, addr) },
 		Subprotocols:   []string{"mqtt"},
 	}
+	req := &certRequest{}
 	if u.Scheme == "wss" {
 		wd.TLSClientConfig = d.opts.tlsConfig(u.Hostname())
+		req.install(wd.TLSClientConfig)
 	}
 	var header http.Header
 	if d.opts != nil {
@@ -50,7 +52,8 @@ func (d *WebSocket) Dial(ctx context.Context, u *url.URL) (net.Conn, error) {
 			return nil, fmt.Errorf("WebSocket upgrade at %s refused with HTTP %s: check the URL's path and the headers the server expects", target, resp.Status)
 		}
 		if u.Scheme == "wss" {
-			return nil, explainTLS(hostPort(u, "443"), err)
+			addr := hostPort(u, "443")
+			return nil, req.explain(addr, explainTLS(addr, err))
 		}
 		return nil, err
 	}
