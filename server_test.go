@@ -35,14 +35,9 @@ func TestSessionTakenOverSurfaced(t *testing.T) {
 }
 
 // The will message, with its properties, is published when the client
-// vanishes without DISCONNECT, and not when it closes normally. Mosquitto
-// only: the embedded broker (mochi v2.7.9) keeps only a will's user
-// properties and, in about half the runs, logs the will as dropped for a
-// connected subscriber and never delivers it (reported to the broker's
-// owner).
+// vanishes without DISCONNECT, and not when it closes normally.
 func TestWillMessage(t *testing.T) {
-	srv := mqtttest.Mosquitto(t)
-	{
+	mqtttest.EachBroker(t, func(t *testing.T, srv mqtttest.Server) {
 		ctx := testCtx(t, 20*time.Second)
 		watcher := dialURL(t, srv.DirectURL()) // not dropped with the others
 		col := newCollector(4)
@@ -50,7 +45,8 @@ func TestWillMessage(t *testing.T) {
 			t.Fatal(err)
 		}
 		will := mqttkit.Will{Topic: "will/gone", Payload: []byte("bye"), QoS: mqttkit.QoS1,
-			Properties: packet.Properties{ContentType: "text/plain", UserProperties: []packet.UserProperty{{Key: "who", Value: "w1"}}}}
+			Properties: packet.Properties{ContentType: "text/plain", ResponseTopic: "will/reply", CorrelationData: []byte{7, 0, 7},
+				UserProperties: []packet.UserProperty{{Key: "who", Value: "w1"}}}}
 		polite := dial(t, srv, mqttkit.WithWill(mqttkit.Will{Topic: "will/polite", Payload: []byte("no")}))
 		_ = polite.Close()
 		_ = dial(t, srv, mqttkit.WithWill(will))
@@ -59,14 +55,17 @@ func TestWillMessage(t *testing.T) {
 		if m.Topic != "will/gone" || string(m.Payload) != "bye" {
 			t.Fatalf("got %q %q, want the will of the dropped client", m.Topic, m.Payload)
 		}
-		if m.Properties.ContentType != "text/plain" {
-			t.Fatalf("will content type %q, want text/plain", m.Properties.ContentType)
+		if p := m.Properties; p.ContentType != "text/plain" || p.ResponseTopic != "will/reply" || string(p.CorrelationData) != "\x07\x00\x07" {
+			t.Fatalf("will content type %q, response topic %q, correlation data %q; want the will's", p.ContentType, p.ResponseTopic, p.CorrelationData)
+		}
+		if len(m.Properties.UserProperties) != 1 {
+			t.Fatalf("will user properties %v, want only who=w1", m.Properties.UserProperties)
 		}
 		if v, _ := m.UserProperty("who"); v != "w1" {
 			t.Fatalf("will user property who = %q, want w1", v)
 		}
 		col.none(t, 200*time.Millisecond) // the polite client's will never comes
-	}
+	})
 }
 
 // Outbound topic aliases (off by default) send each topic name once per

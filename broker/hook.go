@@ -162,9 +162,17 @@ func (h *hook) OnPacketIDExhausted(cl *mqtt.Client, pk packets.Packet) {
 
 // OnPacketEncode announces the broker's Maximum Packet Size in CONNACK, so
 // v5 clients know the limit before they exceed it.
+// It also puts a will's properties back in place (see willPropsKey).
 func (h *hook) OnPacketEncode(cl *mqtt.Client, pk packets.Packet) packets.Packet {
-	if pk.FixedHeader.Type == packets.Connack && pk.ReasonCode < packets.ErrUnspecifiedError.Code {
-		pk.Properties.MaximumPacketSize = h.srv.cfg.Limits.MaxPacketSize
+	switch pk.FixedHeader.Type {
+	case packets.Connack:
+		if pk.ReasonCode < packets.ErrUnspecifiedError.Code {
+			pk.Properties.MaximumPacketSize = h.srv.cfg.Limits.MaxPacketSize
+		}
+	case packets.Publish:
+		if len(pk.Properties.User) > 0 {
+			pk = restoreWillProperties(pk)
+		}
 	}
 	return pk
 }

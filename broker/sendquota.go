@@ -8,9 +8,11 @@ import (
 // OnConnect turns mochi's send quota off for the connection: with quota and
 // maximum both 0, mochi writes every message at once and its packet loop
 // never calls Inflight.NextImmediate, which deadlocks (see sendWindow, which
-// does the flow control instead).
-func (h *hook) OnConnect(cl *mqtt.Client, _ packets.Packet) error {
+// does the flow control instead). It also keeps the will's properties that
+// mochi would drop (see willPropsKey).
+func (h *hook) OnConnect(cl *mqtt.Client, pk packets.Packet) error {
 	cl.State.Inflight.ResetSendQuota(0)
+	keepWillProperties(cl, pk)
 	return nil
 }
 
