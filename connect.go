@@ -51,6 +51,9 @@ func (c *Client) connect(ctx context.Context, first bool) (*conn, error) {
 			}
 			c.log.Warn("mqttkit: connect failed", "server", u.Redacted(), "err", err)
 		}
+		if first && c.cfg.dialOnce {
+			return nil, &DialError{Servers: c.serverList(), Err: last}
+		}
 		bound := c.cfg.backoffMin << min(attempt, 30)
 		if bound > c.cfg.backoffMax || bound <= 0 {
 			bound = c.cfg.backoffMax

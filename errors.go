@@ -75,6 +75,20 @@ var (
 	ErrTopicAliasInvalid = &ReasonError{Code: packet.TopicAliasInvalid}
 )
 
+// DialError is Dial's error under WithDialOnce: every server was tried once
+// and none accepted the client. Err is the last attempt's error.
+type DialError struct {
+	Servers string // the servers tried, in order, without passwords
+	Err     error
+}
+
+func (e *DialError) Error() string {
+	return fmt.Sprintf("mqttkit: could not connect to %s (each tried once): %v", e.Servers, e.Err)
+}
+
+// Unwrap returns the last attempt's error.
+func (e *DialError) Unwrap() error { return e.Err }
+
 // ViolationError is why a connection ended when the server broke the
 // protocol: the client sent DISCONNECT with Code and dropped the
 // connection, so that it does not act on packets it cannot trust. The

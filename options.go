@@ -40,6 +40,7 @@ type config struct {
 	connectTimeout time.Duration
 	backoffMin     time.Duration
 	backoffMax     time.Duration
+	dialOnce       bool
 
 	will *Will
 
@@ -239,6 +240,14 @@ func WithBackoff(min, max time.Duration) Option {
 		c.backoffMax = max
 	}
 }
+
+// WithDialOnce makes Dial try each server once, in order, and return the
+// last error at once instead of retrying until its context ends: for tools
+// and start-up checks where a broker that is down should be an error now.
+// The error unwraps to the last attempt's (errors.As finds a *ReasonError,
+// errors.Is a syscall error). Once connected, the client reconnects with
+// backoff as usual.
+func WithDialOnce() Option { return func(c *config) { c.dialOnce = true } }
 
 // --- observability ---
 

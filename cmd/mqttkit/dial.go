@@ -7,7 +7,6 @@ import (
 	"log/slog"
 	"os"
 	"strings"
-	"sync/atomic"
 
 	"github.com/mqttkit/mqttkit"
 )
@@ -26,18 +25,10 @@ func (cf *connFlags) logger() *slog.Logger {
 // once instead of a silent wait; with --retry it keeps trying until ctx ends.
 func (cf *connFlags) dial(ctx context.Context, extra ...mqttkit.Option) (*mqttkit.Client, error) {
 	opts := append(append([]mqttkit.Option(nil), cf.options...), extra...)
-	dialCtx := ctx
 	if !cf.retry {
-		var cancel context.CancelFunc
-		dialCtx, cancel = context.WithCancel(ctx)
-		defer cancel()
-		// mqttkit.Dial retries until its context ends and has no option
-		// to try once; it logs every failed attempt, so a handler that
-		// counts those ends the context after one round of the servers.
-		counter := &failedAttempts{Handler: cf.logger().Handler(), limit: int64(len(cf.servers)), n: new(atomic.Int64), cancel: cancel}
-		opts = append(opts, mqttkit.WithLogger(slog.New(counter)))
+		opts = append(opts, mqttkit.WithDialOnce())
 	}
-	c, err := mqttkit.Dial(dialCtx, cf.servers[0], append(opts, mqttkit.WithServers(cf.servers[1:]...))...)
+	c, err := mqttkit.Dial(ctx, cf.servers[0], append(opts, mqttkit.WithServers(cf.servers[1:]...))...)
 	if err != nil {
 		var re *mqttkit.ReasonError
 		var ce *mqttkit.CertificateError
@@ -50,6 +41,10 @@ func (cf *connFlags) dial(ctx context.Context, extra ...mqttkit.Option) (*mqttki
 		hint := "is the broker running? check -h/-p or -L, or add --retry to wait for it"
 		if cf.retry {
 			hint = "check -h/-p or -L"
+		}
+		var de *mqttkit.DialError
+		if errors.As(err, &de) {
+			return nil, connectErr("cannot connect to %s: %v; %s", cf.serverList(), de.Err, hint)
 		}
 		return nil, connectErr("cannot connect to %s: %s; %s", cf.serverList(), lastError(err), hint)
 	}
@@ -66,29 +61,6 @@ func (cf *connFlags) serverList() string {
 	}
 	return s
 }
-
-// failedAttempts is a slog.Handler that passes records on and cancels the
-// dial once limit connection attempts failed.
-type failedAttempts struct {
-	slog.Handler
-	limit  int64
-	n      *atomic.Int64
-	cancel context.CancelFunc
-}
-
-func (h *failedAttempts) Handle(ctx context.Context, r slog.Record) error {
-	if r.Level == slog.LevelWarn && r.Message == "mqttkit: connect failed" {
-		if h.n.Add(1) >= h.limit {
-			h.cancel()
-		}
-	}
-	if h.Handler.Enabled(ctx, r.Level) {
-		return h.Handler.Handle(ctx, r)
-	}
-	return nil
-}
-
-func (h *failedAttempts) Enabled(context.Context, slog.Level) bool { return true }
 
 // lastError keeps the cause of a failed Dial: the last attempt's error
 // rather than the context's cancellation.
