@@ -2,13 +2,19 @@ package broker
 
 import (
 	"context"
+	"fmt"
 	"log/slog"
 	"strings"
+
+	"github.com/mochi-mqtt/server/v2/packets"
 )
 
 // mochiLog adjusts the levels of mochi's own log lines: start-up chatter
 // and advice that is not a problem become debug lines, so that a broker at
-// warning level logs only what needs attention.
+// warning level logs only what needs attention. It also replaces the whole
+// packets mochi attaches to some lines ("error processing packet") by their
+// type and packet id: a packet may hold a password, auth data or a payload,
+// none of which belongs in a log.
 type mochiLog struct {
 	slog.Handler
 }
@@ -41,7 +47,28 @@ func (h mochiLog) Handle(ctx context.Context, r slog.Record) error {
 		}
 		r.Level = slog.LevelDebug
 	}
-	return h.Handler.Handle(ctx, r)
+	return h.Handler.Handle(ctx, redactPackets(r))
+}
+
+// redactPackets returns r with every packet attribute summarised.
+func redactPackets(r slog.Record) slog.Record {
+	has := false
+	r.Attrs(func(a slog.Attr) bool {
+		_, has = a.Value.Any().(packets.Packet)
+		return !has
+	})
+	if !has {
+		return r
+	}
+	out := slog.NewRecord(r.Time, r.Level, r.Message, r.PC)
+	r.Attrs(func(a slog.Attr) bool {
+		if pk, ok := a.Value.Any().(packets.Packet); ok {
+			a.Value = slog.StringValue(fmt.Sprintf("%s id=%d", packets.PacketNames[pk.FixedHeader.Type], pk.PacketID))
+		}
+		out.AddAttrs(a)
+		return true
+	})
+	return out
 }
 
 // Enabled lets every record through that might be logged after demotion.
