@@ -12,6 +12,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/mqttkit/mqttkit/internal/procstat"
 )
 
 // MosquittoServer is a real mosquitto process started for one test.
@@ -243,6 +245,17 @@ func (m *MosquittoServer) Pause() {
 		_ = m.cmd.Process.Signal(syscall.SIGSTOP)
 		m.paused = true
 	}
+}
+
+// CPU returns the CPU time (user + system) the running mosquitto process
+// has used: benchmarks report it beside the clients' figures, because a
+// single-threaded broker at a full core is then the limit of the run.
+// Like Pause and Restart it is not safe for concurrent use with them.
+func (m *MosquittoServer) CPU() (time.Duration, error) {
+	if m.cmd == nil {
+		return 0, errors.New("mqtttest: mosquitto is not running")
+	}
+	return procstat.CPU(m.cmd.Process.Pid)
 }
 
 // Resume continues a paused mosquitto (SIGCONT).

@@ -140,3 +140,30 @@ func TestBrokers(t *testing.T) {
 		c.Subscribe(t, "x", 0)
 	}
 }
+
+// Mosquitto's CPU time grows while it serves messages.
+func TestMosquittoCPU(t *testing.T) {
+	m := mqtttest.Mosquitto(t, mqtttest.WithoutPersistence())
+	before, err := m.CPU()
+	if err != nil {
+		t.Fatal(err)
+	}
+	sub := pahotest.MustDial(t, m.Addr(), pahotest.Options{})
+	sub.Subscribe(t, "cpu/t", 1)
+	pub := pahotest.MustDial(t, m.Addr(), pahotest.Options{})
+	var after time.Duration
+	for i := 0; i < 100000 && after <= before; i++ {
+		pub.Publish(t, "cpu/t", 1, false, []byte("x"))
+		if sub.Next(5*time.Second) == nil {
+			t.Fatal("message lost")
+		}
+		if i%500 == 499 {
+			if after, err = m.CPU(); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	if after <= before {
+		t.Fatalf("mosquitto's CPU time stayed at %v over 100000 messages", before)
+	}
+}

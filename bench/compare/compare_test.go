@@ -15,27 +15,6 @@ import (
 
 func TestMain(m *testing.M) { goleak.VerifyTestMain(m) }
 
-func TestParseStatCPU(t *testing.T) {
-	tests := []struct {
-		name, line string
-		want       time.Duration
-		bad        bool
-	}{
-		{"plain", "4242 (mosquitto) S 1 4242 4242 0 -1 4194560 500 0 0 0 150 25 0 0 20 0 1 0 100 1000 200", 1750 * time.Millisecond, false},
-		{"name with spaces and parens", "7 (a (b) c) R 1 7 7 0 -1 0 0 0 0 0 3 4 0 0 20 0 1 0 1 1 1", 70 * time.Millisecond, false},
-		{"truncated", "7 (x) R 1 2", 0, true},
-		{"garbage", "no parenthesis", 0, true},
-	}
-	for _, tc := range tests {
-		t.Run(tc.name, func(t *testing.T) {
-			got, err := parseStatCPU(tc.line)
-			if (err != nil) != tc.bad || got != tc.want {
-				t.Fatalf("got %v, %v; want %v, error %v", got, err, tc.want, tc.bad)
-			}
-		})
-	}
-}
-
 func TestMosquittoConfigIsFixed(t *testing.T) {
 	c := mosquittoConfig(1234)
 	for _, line := range []string{"listener 1234 127.0.0.1", "max_queued_messages 0", "max_inflight_messages 1000", "user root", "persistence false"} {

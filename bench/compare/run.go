@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/mqttkit/mqttkit/internal/bench"
+	"github.com/mqttkit/mqttkit/internal/procstat"
 )
 
 // outcome is one client's result in one scenario, with the broker's CPU.
@@ -144,11 +145,11 @@ func runPeer(ctx context.Context, b *broker, argv []string, timeout time.Duratio
 	cmd := exec.CommandContext(ctx, argv[0], argv[1:]...)
 	var stdout, stderr bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &stdout, &stderr
-	cpu0, _ := procCPU(b.cmd.Process.Pid)
+	cpu0, _ := procstat.CPU(b.cmd.Process.Pid)
 	t0 := time.Now()
 	err := cmd.Run()
 	wall := time.Since(t0)
-	cpu1, _ := procCPU(b.cmd.Process.Pid)
+	cpu1, _ := procstat.CPU(b.cmd.Process.Pid)
 	out.BrokerCPU = (cpu1 - cpu0).Seconds() / wall.Seconds()
 	if perr := parseSummary(stdout.Bytes(), &out.Result); perr != nil {
 		out.Err = fmt.Sprintf("%v; %v; %s", err, perr, lastLine(stderr.String()))
