@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"math/rand/v2"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -30,9 +31,12 @@ const (
 // died come back to it. Nothing is lost; duplicates stay within the
 // member's Receive Maximum per kill.
 //
-// Mosquitto only, for the reason given at TestProducerKilledLosesNothing.
+// Mosquitto only: against the embedded broker (mochi-mqtt v2.7.9 behind
+// broker/) a restarted member stopped receiving after some kills (run
+// 2026-11-26, not diagnosed yet: the log stopped growing with messages still
+// unhandled); switch to mqtttest.EachBroker once that is understood.
 func TestMemberKilledWhileHandlingGetsItsMessagesBack(t *testing.T) {
-	srv := mqtttest.Mosquitto(t, mqtttest.WithReceiveMaximum(brokerReceive), mqtttest.WithMaxQueued(memberMessages*2))
+	srv := mqtttest.Mosquitto(t, mqtttest.WithReceiveMaximum(brokerReceive), mqtttest.WithMaxQueued(2*memberMessages))
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
 	defer cancel()
 	dir := t.TempDir()
@@ -55,9 +59,10 @@ func TestMemberKilledWhileHandlingGetsItsMessagesBack(t *testing.T) {
 			t.Fatalf("publish %d: %v", i+1, err)
 		}
 	}
+	// Kill at random points of the progress, as for the producer.
+	share := int64(memberMessages/(memberKills+2)) * int64(len("got 1234\ndone 1234\n"))
 	for range memberKills {
-		time.Sleep(randomDelay(100*time.Millisecond, 400*time.Millisecond))
-		h.kill()
+		killAfterGrowth(t, h, logPath, fileSize(logPath)+1+rand.N(2*share))
 		h = startHelper(t, "member", env...)
 	}
 	waitFor(t, logPath, 2*time.Minute, "every message to be handled", func(ev []event) bool {
@@ -89,8 +94,20 @@ func TestMemberKilledWhileHandlingGetsItsMessagesBack(t *testing.T) {
 		t.Fatalf("%d member processes logged, want %d", len(procs), memberKills+1)
 	}
 	got, interrupted, cameBack := 0, 0, 0
+	var perProcess []int
+	for _, p := range procs {
+		n := 0
+		for _, e := range p {
+			if e.what == "got" {
+				n++
+			}
+		}
+		perProcess = append(perProcess, n)
+	}
+	t.Logf("handler calls per process: %v", perProcess)
 	for i, p := range procs {
-		if i > 0 && (len(p) == 0 || p[0] != (event{"start", 1})) {
+		// A process killed before it connected logged nothing more.
+		if i > 0 && len(p) > 0 && p[0] != (event{"start", 1}) {
 			t.Fatalf("member process %d did not resume its session: its log starts with %v", i+1, p[:min(len(p), 1)])
 		}
 		handling := map[int]bool{}

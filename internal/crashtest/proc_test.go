@@ -6,7 +6,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"math/rand/v2"
 	"os"
 	"os/exec"
 	"strconv"
@@ -95,8 +94,23 @@ func (h *helper) wait(t *testing.T, d time.Duration) {
 	}
 }
 
-// randomDelay returns a random duration in [lo, hi).
-func randomDelay(lo, hi time.Duration) time.Duration { return lo + rand.N(hi-lo) }
+// killAfterGrowth SIGKILLs h once the log at path grew to target bytes (or
+// h exited by itself), and reports whether h was still running. It fails
+// the test when the log does not grow for a minute: the helper is stuck.
+func killAfterGrowth(t *testing.T, h *helper, path string, target int64) bool {
+	t.Helper()
+	last, lastAt := fileSize(path), time.Now()
+	for size := last; size < target && h.running(); size = fileSize(path) {
+		if size != last {
+			last, lastAt = size, time.Now()
+		} else if time.Since(lastAt) > time.Minute {
+			h.kill()
+			t.Fatalf("the helper made no progress for a minute (log at %d bytes, waiting for %d); its stderr:\n%s", size, target, h.stderr.String())
+		}
+		time.Sleep(time.Millisecond)
+	}
+	return h.kill()
+}
 
 // fileSize returns the size of the file at path, 0 if it does not exist.
 func fileSize(path string) int64 {

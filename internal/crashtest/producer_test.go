@@ -45,12 +45,12 @@ const (
 // the sequence number in the payload, stay within what can be in flight at
 // one kill.
 //
-// Mosquitto only: the embedded broker (mochi-mqtt v2.7.9) can deadlock under
-// QoS 1 load with a reconnect storm (Inflight.NextImmediate takes its read
-// lock twice, see docs/BENCHMARKS.md); switch to mqtttest.EachBroker once
-// broker/ covers it.
+// Mosquitto only. Against the embedded broker this test passes (run
+// 2026-11-26: 0 lost, 1 145 duplicates) but takes about 2 minutes under
+// -race instead of 8 s, since the broker runs in the test process; and the
+// member test below stalls there (see its comment).
 func TestProducerKilledLosesNothing(t *testing.T) {
-	srv := mqtttest.Mosquitto(t, mqtttest.WithReceiveMaximum(brokerReceive), mqtttest.WithMaxQueued(*messages*2))
+	srv := mqtttest.Mosquitto(t, mqtttest.WithReceiveMaximum(brokerReceive), mqtttest.WithMaxQueued(65535))
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Minute)
 	defer cancel()
 
@@ -86,11 +86,7 @@ func TestProducerKilledLosesNothing(t *testing.T) {
 	for range *kills {
 		before := fileSize(logPath)
 		h := startHelper(t, "producer", env...)
-		target := before + rand.N(2*share+1)
-		for fileSize(logPath) < target && h.running() {
-			time.Sleep(time.Millisecond)
-		}
-		if h.kill() {
+		if killAfterGrowth(t, h, logPath, before+rand.N(2*share+1)) {
 			killed++
 		}
 	}
