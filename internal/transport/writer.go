@@ -32,6 +32,7 @@ type Writer struct {
 	done      chan struct{} // Close was called
 	space     chan struct{} // the queue was taken by Run
 	lastWrite atomic.Int64  // unix nanoseconds of the last completed write
+	deadline  time.Time     // the write deadline set last; used only by Run
 }
 
 // ErrWriterClosed is returned by Append after Close or a failed write.
@@ -140,12 +141,33 @@ func (w *Writer) Run() error {
 		case <-w.done:
 			return w.flush()
 		}
-		// Let the goroutines that are about to queue a packet do so first:
-		// one syscall then carries more packets.
-		runtime.Gosched()
+		w.gather()
 		if err := w.flush(); err != nil {
 			return err
 		}
+	}
+}
+
+// maxGather bounds how often gather yields before a write.
+const maxGather = 4
+
+// gather lets the goroutines that are about to queue a packet do so before
+// the write, so that one syscall carries more packets: it yields, and
+// yields again while the queue keeps growing (a busy connection), up to
+// maxGather times. A lone packet costs one yield.
+func (w *Writer) gather() {
+	w.mu.Lock()
+	n := len(w.buf)
+	w.mu.Unlock()
+	for range maxGather {
+		runtime.Gosched()
+		w.mu.Lock()
+		m := len(w.buf)
+		w.mu.Unlock()
+		if m == n {
+			return
+		}
+		n = m
 	}
 }
 
@@ -160,9 +182,7 @@ func (w *Writer) flush() error {
 	}
 	var err error
 	if len(out) > 0 {
-		if w.timeout > 0 {
-			_ = w.conn.SetWriteDeadline(time.Now().Add(w.timeout))
-		}
+		w.extendDeadline()
 		_, err = w.conn.Write(out)
 		w.lastWrite.Store(time.Now().UnixNano())
 	}
@@ -175,6 +195,21 @@ func (w *Writer) flush() error {
 	}
 	w.mu.Unlock()
 	return err
+}
+
+// extendDeadline keeps every write bounded by the timeout without resetting
+// the connection's deadline (a timer update in the runtime) per write: the
+// deadline is moved only once half of it has passed, so a write may get
+// between half and all of the timeout.
+func (w *Writer) extendDeadline() {
+	if w.timeout <= 0 {
+		return
+	}
+	now := time.Now()
+	if w.deadline.Sub(now) < w.timeout/2 {
+		w.deadline = now.Add(w.timeout)
+		_ = w.conn.SetWriteDeadline(w.deadline)
+	}
 }
 
 // Close makes Run write what is queued and return; later Appends fail.
