@@ -54,16 +54,24 @@ func mosquittoPath() (string, error) {
 // unless MQTTKIT_REQUIRE_MOSQUITTO=1, where it fails it.
 func Mosquitto(t testing.TB, opts ...Option) *MosquittoServer {
 	t.Helper()
+	o := buildOptions(opts)
+	if o.brokerConfig != nil {
+		t.Fatal("mqtttest: WithBrokerConfig applies to the embedded broker only; do not pass it to Mosquitto or EachBroker")
+	}
+	return launchMosquitto(t, func(dir string, port int) string { return mosquittoConfig(t, o, dir, port) })
+}
+
+// launchMosquitto starts mosquitto with the config that config renders for
+// a free port (and a directory for its files), skipping or failing the
+// test when mosquitto is not installed, and stops it when the test ends.
+func launchMosquitto(t testing.TB, config func(dir string, port int) string) *MosquittoServer {
+	t.Helper()
 	bin, err := mosquittoPath()
 	if err != nil {
 		if requireMosquitto() {
 			t.Fatalf("mqtttest: MQTTKIT_REQUIRE_MOSQUITTO=1 but %v", err)
 		}
 		t.Skipf("mqtttest: skipping: %v", err)
-	}
-	o := buildOptions(opts)
-	if o.brokerConfig != nil {
-		t.Fatal("mqtttest: WithBrokerConfig applies to the embedded broker only; do not pass it to Mosquitto or EachBroker")
 	}
 	dir := t.TempDir()
 	m := &MosquittoServer{t: t, bin: bin, log: newTestLog(t, "mosquitto: ")}
@@ -72,7 +80,7 @@ func Mosquitto(t testing.TB, opts ...Option) *MosquittoServer {
 	for attempt := 0; ; attempt++ {
 		m.port = freePort(t)
 		m.conf = filepath.Join(dir, "mosquitto.conf")
-		if err := os.WriteFile(m.conf, []byte(mosquittoConfig(t, o, dir, m.port)), 0o600); err != nil {
+		if err := os.WriteFile(m.conf, []byte(config(dir, m.port)), 0o600); err != nil {
 			t.Fatalf("mqtttest: writing mosquitto config: %v", err)
 		}
 		err := m.start()

@@ -3,7 +3,6 @@ package mqtttest
 import (
 	"fmt"
 	"os"
-	"path/filepath"
 	"strconv"
 	"strings"
 	"testing"
@@ -31,35 +30,14 @@ type MosquittoTLSConfig struct {
 // support, so there is no WebSocket listener.
 func MosquittoTLS(t testing.TB, certs *Certs, cfg MosquittoTLSConfig) *MosquittoTLSServer {
 	t.Helper()
-	bin, err := mosquittoPath()
-	if err != nil {
-		if requireMosquitto() {
-			t.Fatalf("mqtttest: MQTTKIT_REQUIRE_MOSQUITTO=1 but %v", err)
-		}
-		t.Skipf("mqtttest: skipping: %v", err)
-	}
 	if cfg.CertFile == "" {
 		cfg.CertFile, cfg.KeyFile = certs.ServerCert, certs.ServerKey
 	}
-	dir := t.TempDir()
-	m := &MosquittoServer{t: t, bin: bin, log: newTestLog(t, "mosquitto: ")}
-	t.Cleanup(m.stop)
-	s := &MosquittoTLSServer{MosquittoServer: m}
-	for attempt := 0; ; attempt++ {
-		m.port, s.tlsPort = freePort(t), freePort(t)
-		m.conf = filepath.Join(dir, "mosquitto.conf")
-		if err := os.WriteFile(m.conf, []byte(mosquittoTLSConfig(certs, cfg, m.port, s.tlsPort)), 0o600); err != nil {
-			t.Fatalf("mqtttest: writing mosquitto config: %v", err)
-		}
-		err := m.start()
-		if err == nil {
-			break
-		}
-		if attempt == 2 {
-			t.Fatalf("mqtttest: %v", err)
-		}
-	}
-	m.proxy = NewProxy(t, m.addr())
+	s := &MosquittoTLSServer{}
+	s.MosquittoServer = launchMosquitto(t, func(_ string, port int) string {
+		s.tlsPort = freePort(t)
+		return mosquittoTLSConfig(certs, cfg, port, s.tlsPort)
+	})
 	return s
 }
 
