@@ -1,7 +1,6 @@
 package mqttkit_test
 
 import (
-	"bytes"
 	"crypto/rand"
 	"crypto/x509"
 	"encoding/pem"
@@ -10,7 +9,6 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -32,24 +30,6 @@ const (
 
 var testSecrets = []string{secretPassword, secretSCRAM, secretPassphrase}
 
-// lockedBuffer collects log output from several goroutines.
-type lockedBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (l *lockedBuffer) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.Write(p)
-}
-
-func (l *lockedBuffer) String() string {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.String()
-}
-
 // TestSecretsNeverShown runs the client and the embedded broker, both
 // logging everything (debug level) into one buffer, through every path
 // that handles a secret — password login right and wrong, SCRAM right and
@@ -57,7 +37,7 @@ func (l *lockedBuffer) String() string {
 // a wrong passphrase — and prints every error, client and packet that held
 // one with %v, %+v, %s and %#v. None of the secrets may appear anywhere.
 func TestSecretsNeverShown(t *testing.T) {
-	logs := &lockedBuffer{}
+	logs := &mqtttest.LogBuffer{}
 	logger := slog.New(slog.NewTextHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
 	dir := t.TempDir()
 	certs := mqtttest.NewCerts(t)

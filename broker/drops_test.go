@@ -10,13 +10,14 @@ import (
 
 	"github.com/eclipse/paho.golang/paho"
 	"github.com/mqttkit/mqttkit/broker"
+	"github.com/mqttkit/mqttkit/mqtttest"
 	"github.com/mqttkit/mqttkit/mqtttest/pahotest"
 	"github.com/mqttkit/mqttkit/packet"
 )
 
 func TestDroppedMessagesAreCountedAndLogged(t *testing.T) {
 	t.Run("session queue full", func(t *testing.T) {
-		var logs logBuffer
+		var logs mqtttest.LogBuffer
 		b, addr := start(t, func(c *broker.Config) {
 			c.Limits.MaxQueuedMessages = 5
 			c.Logger = slog.New(slog.NewTextHandler(&logs, &slog.HandlerOptions{Level: slog.LevelWarn}))
@@ -52,7 +53,7 @@ func TestDroppedMessagesAreCountedAndLogged(t *testing.T) {
 	})
 
 	t.Run("pending writes full", func(t *testing.T) {
-		var logs logBuffer
+		var logs mqtttest.LogBuffer
 		b, addr := start(t, func(c *broker.Config) {
 			c.Limits.MaxPendingWrites = 1
 			c.Logger = slog.New(slog.NewTextHandler(&logs, &slog.HandlerOptions{Level: slog.LevelWarn}))

@@ -1,9 +1,7 @@
 package broker_test
 
 import (
-	"bytes"
 	"strings"
-	"sync"
 	"testing"
 
 	"github.com/mqttkit/mqttkit/broker"
@@ -20,22 +18,4 @@ func start(t *testing.T, fn func(*broker.Config)) (*mqtttest.Broker, string) {
 	}
 	b := mqtttest.NewBroker(t, opts...)
 	return b, strings.TrimPrefix(b.DirectURL(), "mqtt://")
-}
-
-// logBuffer collects log output for assertions.
-type logBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (l *logBuffer) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.buf.Write(p)
-}
-
-func (l *logBuffer) String() string {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.buf.String()
 }
