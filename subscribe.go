@@ -408,46 +408,53 @@ func (cn *conn) subscribePacket(s *Subscription) *packet.Subscribe {
 }
 
 // Unsubscribe ends the subscription: its handler gets no new messages (those
-// already queued to its workers are still handled), and the server is told
-// when connected. Messages the server sends meanwhile are acknowledged
-// without a handler.
+// already queued to its workers are still handled; messages the server
+// sends meanwhile are acknowledged without a handler), and the server is
+// told with UNSUBSCRIBE. While the client is disconnected, Unsubscribe waits
+// for the next connection, like Publish, and sends it there: a resumed
+// session still holds the subscription, and in a consumer group the server
+// would go on handing this member messages that no handler sees. A
+// connection lost before the UNSUBACK makes it send again on the next one.
+// When ctx ends first, the error says so; the server may then still hold
+// the subscription until the session ends.
 func (s *Subscription) Unsubscribe(ctx context.Context) error {
 	c := s.c
 	c.unregister(s)
 	s.stop()
-	c.mu.Lock()
-	cn := c.cn
-	c.mu.Unlock()
-	if cn == nil {
-		return nil
-	}
-	r := &request{done: make(chan struct{})}
-	c.mu.Lock()
-	err := c.sendRequestLocked(cn, r, &packet.Unsubscribe{Filters: s.Filters()})
-	c.mu.Unlock()
-	if err != nil {
-		return err
-	}
-	select {
-	case <-r.done:
-	case <-cn.done:
-		c.dropRequest(r)
-		// A new session has no subscription; a resumed one keeps it, and its
-		// messages are acknowledged without a handler.
-		return nil
-	case <-ctx.Done():
-		c.dropRequest(r)
-		return fmt.Errorf("mqttkit: unsubscribe %v: %w", s.Filters(), ctx.Err())
-	}
-	if r.err != nil {
-		return r.err
-	}
-	for i, code := range r.codes {
-		if code.IsError() {
-			return &ReasonError{Packet: packet.UNSUBACK, Code: code, Reason: r.reason + " (filter " + s.filters[min(i, len(s.filters)-1)].Filter + ")"}
+	for {
+		cn, err := c.waitUp(ctx)
+		if err != nil {
+			return fmt.Errorf("mqttkit: unsubscribe %v: UNSUBSCRIBE not sent, the server may still hold the subscription: %w", s.Filters(), err)
 		}
+		r := &request{done: make(chan struct{})}
+		c.mu.Lock()
+		err = c.sendRequestLocked(cn, r, &packet.Unsubscribe{Filters: s.Filters()})
+		c.mu.Unlock()
+		if errors.Is(err, transport.ErrWriterClosed) {
+			continue // the connection is ending: send on the next one
+		}
+		if err != nil {
+			return err
+		}
+		select {
+		case <-r.done:
+		case <-cn.done:
+			c.dropRequest(r)
+			continue
+		case <-ctx.Done():
+			c.dropRequest(r)
+			return fmt.Errorf("mqttkit: unsubscribe %v: no UNSUBACK: %w", s.Filters(), ctx.Err())
+		}
+		if r.err != nil {
+			return r.err
+		}
+		for i, code := range r.codes {
+			if code.IsError() {
+				return &ReasonError{Packet: packet.UNSUBACK, Code: code, Reason: r.reason + " (filter " + s.filters[min(i, len(s.filters)-1)].Filter + ")"}
+			}
+		}
+		return nil
 	}
-	return nil
 }
 
 // matches reports whether topic matches one of the subscription's filters.
