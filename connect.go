@@ -35,6 +35,9 @@ func (c *Client) connect(ctx context.Context, first bool) (*conn, error) {
 			idx := (start + i) % len(c.servers)
 			u := c.servers[idx]
 			cn, err := c.connectOnce(ctx, u, first)
+			if err != nil {
+				cn, err = c.followRedirects(ctx, u, err, first)
+			}
 			if err == nil {
 				c.mu.Lock()
 				c.nextServer = idx
@@ -221,7 +224,10 @@ func (c *Client) run(cn *conn) {
 			t.Stop()
 			return
 		}
-		next, cerr := c.connect(c.ctx, false)
+		next, cerr := c.followRedirects(c.ctx, cn.server, err, false)
+		if cerr != nil {
+			next, cerr = c.connect(c.ctx, false)
+		}
 		if cerr != nil {
 			return // only when Close cancelled c.ctx
 		}
