@@ -211,6 +211,10 @@ func reasonHint(c packet.ReasonCode) string {
 		return "another client connected with the same client id; give each instance its own"
 	case packet.PacketTooLarge:
 		return "send a smaller payload"
+	case packet.ReceiveMaximumExceeded:
+		return "the server counted more unacknowledged QoS 1 and 2 publishes from this client than its Receive Maximum; the client keeps to the Receive Maximum in the server's CONNACK, so report this with the server's name and version"
+	case packet.TopicAliasInvalid:
+		return "the server refused a topic alias; publish without WithOutboundTopicAliases"
 	case packet.QoSNotSupported:
 		return "publish or subscribe at a lower QoS"
 	case packet.RetainNotSupported:

@@ -15,16 +15,19 @@ import (
 	"github.com/mqttkit/mqttkit/packet"
 )
 
-// redirector is a tiny fake server, since neither Mosquitto 2.0.11 nor
-// mochi can send a Server Reference: it reads CONNECT and answers with the
-// packets reply returns, then closes the connection.
-func redirector(t *testing.T, reply func(url string) []packet.Packet) string {
+// fakeServer is a tiny fake MQTT server for what neither Mosquitto 2.0.11
+// nor mochi can send (a Server Reference, a DISCONNECT for a client that
+// did nothing wrong, an oversized packet): it reads CONNECT, writes the
+// packets reply returns, reports on got the packets the client sends back
+// within 200 ms, then closes the connection.
+func fakeServer(t *testing.T, reply func(url string) []packet.Packet) (url string, got chan packet.Packet) {
 	t.Helper()
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
 	}
-	url := "mqtt://" + ln.Addr().String()
+	url = "mqtt://" + ln.Addr().String()
+	got = make(chan packet.Packet, 64)
 	var wg sync.WaitGroup
 	t.Cleanup(func() { _ = ln.Close(); wg.Wait() })
 	wg.Add(1)
@@ -35,19 +38,30 @@ func redirector(t *testing.T, reply func(url string) []packet.Packet) string {
 			if err != nil {
 				return
 			}
+			br := bufio.NewReader(nc)
 			_ = nc.SetDeadline(time.Now().Add(5 * time.Second))
-			if _, err := packet.ReadPacket(bufio.NewReader(nc), packet.V5, 0); err == nil {
+			if _, err := packet.ReadPacket(br, packet.V5, 0); err == nil {
 				var out []byte
 				for _, p := range reply(url) {
 					out, _ = p.Append(out, packet.V5)
 				}
 				_, _ = nc.Write(out)
-				time.Sleep(50 * time.Millisecond) // let the client read before the close
+				_ = nc.SetReadDeadline(time.Now().Add(200 * time.Millisecond))
+				for {
+					p, err := packet.ReadPacket(br, packet.V5, 0)
+					if err != nil {
+						break
+					}
+					select {
+					case got <- p:
+					default:
+					}
+				}
 			}
 			_ = nc.Close()
 		}
 	}()
-	return url
+	return url, got
 }
 
 func connack(code packet.ReasonCode, ref string) *packet.Connack {
@@ -62,7 +76,7 @@ func TestServerRedirect(t *testing.T) {
 	srv := mqtttest.NewBroker(t)
 	for _, code := range []packet.ReasonCode{packet.ServerMoved, packet.UseAnotherServer} {
 		t.Run("CONNACK "+code.String(), func(t *testing.T) {
-			fake := redirector(t, func(string) []packet.Packet { return []packet.Packet{connack(code, srv.URL())} })
+			fake, _ := fakeServer(t, func(string) []packet.Packet { return []packet.Packet{connack(code, srv.URL())} })
 			var server string
 			c := dialURL(t, fake, mqttkit.WithDialOnce(),
 				mqttkit.OnConnect(func(_ *mqttkit.Client, ci mqttkit.ConnectInfo) { server = ci.Server }))
@@ -73,7 +87,7 @@ func TestServerRedirect(t *testing.T) {
 		})
 	}
 	t.Run("DISCONNECT while connected", func(t *testing.T) {
-		fake := redirector(t, func(string) []packet.Packet {
+		fake, _ := fakeServer(t, func(string) []packet.Packet {
 			return []packet.Packet{&packet.Connack{}, &packet.Disconnect{ReasonCode: packet.UseAnotherServer,
 				Properties: packet.Properties{ServerReference: srv.URL()}}}
 		})
@@ -99,7 +113,7 @@ func TestServerRedirect(t *testing.T) {
 		roundTrip(t, c, "redirect/t")
 	})
 	t.Run("loop", func(t *testing.T) {
-		fake := redirector(t, func(self string) []packet.Packet { return []packet.Packet{connack(packet.ServerMoved, self)} })
+		fake, _ := fakeServer(t, func(self string) []packet.Packet { return []packet.Packet{connack(packet.ServerMoved, self)} })
 		ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
 		defer cancel()
 		_, err := mqttkit.Dial(ctx, fake, mqttkit.WithDialOnce(), mqttkit.WithLogger(testLogger(t)))
@@ -108,7 +122,7 @@ func TestServerRedirect(t *testing.T) {
 		}
 	})
 	t.Run("other scheme not followed", func(t *testing.T) {
-		fake := redirector(t, func(string) []packet.Packet {
+		fake, _ := fakeServer(t, func(string) []packet.Packet {
 			return []packet.Packet{connack(packet.ServerMoved, strings.Replace(srv.URL(), "mqtt://", "ws://", 1))}
 		})
 		ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
