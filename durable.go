@@ -57,7 +57,7 @@ type Resumed struct {
 // Resumed returns the messages Dial loaded from the store (WithStore) and
 // sends again, in the order they were first published. Their completion is
 // reported only here: wait on each Result.
-func (c *Client) Resumed() []Resumed { return c.dur.resumed }
+func (c *Client) Resumed() []Resumed { return slices.Clone(c.dur.resumed) }
 
 // durable is the client's part of a durable session.
 type durable struct {

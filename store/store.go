@@ -20,8 +20,8 @@ const (
 	// PUBREL marker (kind Released) follows once a QoS 2 message has been
 	// PUBRECed.
 	Outbound Kind = 2
-	// InboundQoS2 holds the packet id of an inbound QoS 2 message whose
-	// PUBREC was sent and whose PUBREL has not arrived.
+	// InboundQoS2 holds the packet id of an inbound QoS 2 message that
+	// was received and whose PUBREL has not arrived.
 	InboundQoS2 Kind = 3
 	// Subscription holds one subscription, keyed by its subscription
 	// identifier; the value is opaque to the store.
