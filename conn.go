@@ -59,20 +59,13 @@ type conn struct {
 	err  error         // why the connection ended
 	done chan struct{} // closed when the connection ends
 
-	// Scratch packets: the reader's, and the ack queue's (used under its lock).
-	rPublish packet.Publish
-	rPuback  packet.Puback
-	rPubrec  packet.Pubrec
-	rPubrel  packet.Pubrel
-	rPubcomp packet.Pubcomp
-	rSuback  packet.Suback
-	rUnsub   packet.Unsuback
-	rDisc    packet.Disconnect
-	wPubrel  packet.Pubrel
-	wPubcomp packet.Pubcomp
-	aPuback  packet.Puback
-	aPubrec  packet.Pubrec
-	body     []byte
+	// Scratch packets, allocated on first use so that an idle connection
+	// does without them: the reader's, and the ack queue's (used under its
+	// lock, allocated with it).
+	rs      *readScratch
+	as      *ackScratch
+	wPubrel packet.Pubrel
+	body    []byte
 }
 
 func newConn(c *Client, nc net.Conn, br *bufio.Reader, u *url.URL, ack *packet.Connack) *conn {
@@ -297,9 +290,35 @@ func (cn *conn) readError(err error) error {
 	return fmt.Errorf("mqttkit: reading from %s: %w", cn.server.Redacted(), err)
 }
 
+// readScratch holds the packets the reader decodes into, reused.
+type readScratch struct {
+	publish    packet.Publish
+	puback     packet.Puback
+	pubrec     packet.Pubrec
+	pubrel     packet.Pubrel
+	pubcomp    packet.Pubcomp
+	suback     packet.Suback
+	unsuback   packet.Unsuback
+	disconnect packet.Disconnect
+	pubcompOut packet.Pubcomp // onPubrel's answer
+}
+
+// ackScratch holds the acknowledgements sendAck encodes, reused.
+type ackScratch struct {
+	puback packet.Puback
+	pubrec packet.Pubrec
+}
+
 // handle processes one packet; an error ends the connection.
 func (cn *conn) handle(h packet.FixedHeader, body []byte) error {
 	c := cn.c
+	if h.Type == packet.PINGRESP {
+		return nil
+	}
+	if cn.rs == nil {
+		cn.rs = new(readScratch)
+	}
+	rs := cn.rs
 	decode := func(p packet.Packet) error {
 		if err := p.Decode(h.Flags, body, packet.V5); err != nil {
 			var pe *packet.Error
@@ -312,7 +331,7 @@ func (cn *conn) handle(h packet.FixedHeader, body []byte) error {
 	}
 	switch h.Type {
 	case packet.PUBLISH:
-		p := &cn.rPublish
+		p := &rs.publish
 		// The message is handed to handlers: never reuse its slices.
 		p.Payload, p.Properties.UserProperties, p.Properties.SubscriptionIdentifiers, p.Properties.CorrelationData = nil, nil, nil, nil
 		if err := decode(p); err != nil {
@@ -320,38 +339,37 @@ func (cn *conn) handle(h packet.FixedHeader, body []byte) error {
 		}
 		return cn.onPublish(p)
 	case packet.PUBACK:
-		p := &cn.rPuback
+		p := &rs.puback
 		if err := p.Decode(h.Flags, body, packet.V5); err != nil && !cn.tolerateAck(body, &p.PacketID, &p.ReasonCode, &p.Properties, err) {
 			return decode(p)
 		}
 		c.onPuback(cn, p)
 	case packet.PUBREC:
-		p := &cn.rPubrec
+		p := &rs.pubrec
 		if err := p.Decode(h.Flags, body, packet.V5); err != nil && !cn.tolerateAck(body, &p.PacketID, &p.ReasonCode, &p.Properties, err) {
 			return decode(p)
 		}
 		c.onPubrec(cn, p)
 	case packet.PUBREL:
-		if err := decode(&cn.rPubrel); err != nil {
+		if err := decode(&rs.pubrel); err != nil {
 			return err
 		}
-		cn.onPubrel(&cn.rPubrel)
+		cn.onPubrel(&rs.pubrel)
 	case packet.PUBCOMP:
-		if err := decode(&cn.rPubcomp); err != nil {
+		if err := decode(&rs.pubcomp); err != nil {
 			return err
 		}
-		c.onPubcomp(cn, &cn.rPubcomp)
+		c.onPubcomp(cn, &rs.pubcomp)
 	case packet.SUBACK:
-		if err := decode(&cn.rSuback); err != nil {
+		if err := decode(&rs.suback); err != nil {
 			return err
 		}
-		c.onRequestAck(cn.rSuback.PacketID, cn.rSuback.ReasonCodes, cn.rSuback.Properties.ReasonString)
+		c.onRequestAck(rs.suback.PacketID, rs.suback.ReasonCodes, rs.suback.Properties.ReasonString)
 	case packet.UNSUBACK:
-		if err := decode(&cn.rUnsub); err != nil {
+		if err := decode(&rs.unsuback); err != nil {
 			return err
 		}
-		c.onRequestAck(cn.rUnsub.PacketID, cn.rUnsub.ReasonCodes, cn.rUnsub.Properties.ReasonString)
-	case packet.PINGRESP:
+		c.onRequestAck(rs.unsuback.PacketID, rs.unsuback.ReasonCodes, rs.unsuback.Properties.ReasonString)
 	case packet.AUTH:
 		var p packet.Auth
 		if err := decode(&p); err != nil {
@@ -359,10 +377,10 @@ func (cn *conn) handle(h packet.FixedHeader, body []byte) error {
 		}
 		return cn.onAuth(&p)
 	case packet.DISCONNECT:
-		if err := decode(&cn.rDisc); err != nil {
+		if err := decode(&rs.disconnect); err != nil {
 			return err
 		}
-		d := &cn.rDisc
+		d := &rs.disconnect
 		return &ReasonError{Packet: packet.DISCONNECT, Code: d.ReasonCode, Reason: d.Properties.ReasonString,
 			ServerReference: d.Properties.ServerReference}
 	default:
@@ -398,12 +416,13 @@ func (cn *conn) onPubrel(p *packet.Pubrel) {
 	if c.state != nil {
 		c.state.RemoveInboundQoS2(p.PacketID)
 	}
-	cn.wPubcomp.PacketID = p.PacketID
-	cn.wPubcomp.ReasonCode = packet.Success
+	out := &cn.rs.pubcompOut
+	out.PacketID = p.PacketID
+	out.ReasonCode = packet.Success
 	if p.ReasonCode != packet.Success {
-		cn.wPubcomp.ReasonCode = packet.PacketIdentifierNotFound
+		out.ReasonCode = packet.PacketIdentifierNotFound
 	}
-	_ = cn.w.Append(&cn.wPubcomp, packet.V5, cn.maxPacket)
+	_ = cn.w.Append(out, packet.V5, cn.maxPacket)
 	c.mu.Unlock()
 }
 
@@ -413,6 +432,7 @@ func (cn *conn) onPubrel(p *packet.Pubrel) {
 func (cn *conn) ackQueue() *session.AckQueue {
 	if !cn.acksSet {
 		cn.acksSet = true
+		cn.as = new(ackScratch)
 		cn.acks = session.NewAckQueue(int(cn.c.cfg.receiveMax), cn.sendAck)
 	}
 	return cn.acks
@@ -426,10 +446,10 @@ func (cn *conn) sendAck(id uint16, qos byte, reason byte) {
 	default:
 	}
 	if qos == 1 {
-		cn.aPuback.PacketID, cn.aPuback.ReasonCode = id, packet.ReasonCode(reason)
-		_ = cn.w.Append(&cn.aPuback, packet.V5, cn.maxPacket)
+		cn.as.puback.PacketID, cn.as.puback.ReasonCode = id, packet.ReasonCode(reason)
+		_ = cn.w.Append(&cn.as.puback, packet.V5, cn.maxPacket)
 		return
 	}
-	cn.aPubrec.PacketID, cn.aPubrec.ReasonCode = id, packet.ReasonCode(reason)
-	_ = cn.w.Append(&cn.aPubrec, packet.V5, cn.maxPacket)
+	cn.as.pubrec.PacketID, cn.as.pubrec.ReasonCode = id, packet.ReasonCode(reason)
+	_ = cn.w.Append(&cn.as.pubrec, packet.V5, cn.maxPacket)
 }
