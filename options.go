@@ -179,8 +179,10 @@ func WithKeepAlive(d time.Duration) Option { return func(c *config) { c.keepAliv
 
 // WithReceiveMaximum sets how many QoS 1 and 2 messages the server may send
 // before the client acknowledges them (default 1024). It bounds the memory
-// of unacknowledged messages; a server that exceeds it is disconnected with
-// reason 0x93.
+// of unacknowledged messages. A server that exceeds it (Mosquitto 2.0.11
+// does under load) is logged with the counts and read no further until a
+// handler finishes; if none does within half the keepalive, the client
+// disconnects with reason 0x93 (*ReceiveMaximumError).
 func WithReceiveMaximum(n uint16) Option { return func(c *config) { c.receiveMax = max(n, 1) } }
 
 // WithMaxPacketSize sets the largest packet the client accepts (default: no
