@@ -7,6 +7,7 @@ import (
 
 	"github.com/mqttkit/mqttkit"
 	"github.com/mqttkit/mqttkit/mqtttest"
+	"github.com/mqttkit/mqttkit/packet"
 	"github.com/mqttkit/mqttkit/store"
 )
 
@@ -22,14 +23,15 @@ func openStore(t *testing.T, dir string) *store.File {
 	return st
 }
 
-// outboundRecords counts the outbound messages a store holds.
+// outboundRecords counts the outbound messages and PUBREL markers a store
+// holds.
 func outboundRecords(t *testing.T, dir string) int {
 	t.Helper()
 	st := openStore(t, dir)
 	defer st.Close()
 	n := 0
 	if err := st.Load(func(k store.Key, _ []byte) error {
-		if k.Kind == store.Outbound {
+		if k.Kind == store.Outbound || k.Kind == store.Released {
 			n++
 		}
 		return nil
@@ -174,4 +176,52 @@ func TestDurablePublishCompletes(t *testing.T) {
 	if n := outboundRecords(t, dir); n != 0 {
 		t.Fatalf("%d outbound records left", n)
 	}
+}
+
+// A store left by a process that died in the middle of a QoS 2 exchange:
+// one message the server had received (PUBREL marker) and one it had not.
+// The server has no session for the client any more, so the first is
+// complete and the second is published again; both results complete and
+// the store ends up empty.
+func TestDurableResumesQoS2(t *testing.T) {
+	mqtttest.EachBroker(t, func(t *testing.T, srv mqtttest.Server) {
+		ctx := testCtx(t, 20*time.Second)
+		dir := t.TempDir()
+		st := openStore(t, dir)
+		for i, id := range []uint16{7, 8} {
+			p := &packet.Publish{Topic: "durable/q2", QoS: 2, PacketID: id, Payload: []byte(itoa(i))}
+			b, err := p.Append(nil, packet.V5)
+			if err != nil {
+				t.Fatal(err)
+			}
+			st.Put(store.Key{Kind: store.Outbound, ID: uint64(i + 1)}, b)
+		}
+		st.Put(store.Key{Kind: store.Released, ID: 1}, nil)
+		if err := st.Close(); err != nil {
+			t.Fatal(err)
+		}
+		col := newCollector(10)
+		dial(t, srv, mqttkit.WithSubscription("durable/q2", col, mqttkit.ExactlyOnce))
+
+		st = openStore(t, dir)
+		c := dial(t, srv, mqttkit.WithClientID("durable-q2-"+srv.Name()), mqttkit.WithStore(st))
+		resumed := c.Resumed()
+		if len(resumed) != 2 {
+			t.Fatalf("Resumed() has %d messages, want 2", len(resumed))
+		}
+		for i, r := range resumed {
+			if err := r.Result.Wait(ctx); err != nil {
+				t.Fatalf("resumed[%d]: %v", i, err)
+			}
+		}
+		if m := col.next(t); string(m.Payload) != "1" {
+			t.Fatalf("subscriber got %q, want the message the server never received (1)", m.Payload)
+		}
+		col.none(t, 200*time.Millisecond)
+		_ = c.Close()
+		_ = st.Close()
+		if n := outboundRecords(t, dir); n != 0 {
+			t.Fatalf("%d outbound records left", n)
+		}
+	})
 }
