@@ -47,7 +47,7 @@ func (h *hook) OnPublish(cl *mqtt.Client, pk packets.Packet) (packets.Packet, er
 func (h *hook) OnQosPublish(cl *mqtt.Client, pk packets.Packet, _ int64, _ int) {
 	switch pk.FixedHeader.Type {
 	case packets.Publish:
-		if cl.IsTakenOver() && connOf(cl) != nil {
+		if cl.IsTakenOver() { // also a session restored from storage, which has no connection
 			h.keepLate(cl, pk)
 		}
 	case packets.Puback, packets.Pubrec:
