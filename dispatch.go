@@ -21,6 +21,9 @@ type arrival struct {
 	seq     uint64
 	handled bool // settled: the acknowledgement may go
 	held    bool // a handler failed under RedeliverOnError: never acknowledge
+
+	state session.State // QoS 2 with a session State: record "handled" first (durable.go)
+	id    uint16
 }
 
 // bind points the acknowledgement at the entry seq of q, the newest
@@ -56,6 +59,7 @@ func (a *arrival) settle(hold bool) {
 	a.handled = true
 	q, seq := a.q, a.seq
 	a.mu.Unlock()
+	a.recordHandled()
 	q.Done(seq, byte(packet.Success))
 }
 
@@ -101,7 +105,7 @@ func (cn *conn) onPublish(p *packet.Publish) error {
 			c.mu.Lock()
 			old := c.inbound2[p.PacketID]
 			if old == nil || old.held {
-				a = &arrival{}
+				a = &arrival{state: c.state, id: p.PacketID}
 				c.inbound2[p.PacketID] = a
 				if c.state != nil {
 					c.state.AddInboundQoS2(p.PacketID)

@@ -122,6 +122,11 @@ func (c *Client) resume(ctx context.Context) error {
 		// may not have finished before the crash); a PUBREL completes it.
 		c.inbound2[id] = &arrival{held: true}
 	}
+	for _, id := range r.HandledQoS2 {
+		// Handled: a copy the server sends again (our PUBREC was lost
+		// in the crash) is acknowledged, not handled again.
+		c.inbound2[id] = &arrival{handled: true}
+	}
 	c.dur.subs = r.Subscriptions
 	for id := range r.Subscriptions {
 		c.nextSubID = max(c.nextSubID, id)
@@ -153,6 +158,22 @@ func (c *Client) subscriptionIDLocked(s *Subscription) uint32 {
 	}
 	c.nextSubID++
 	return c.nextSubID
+}
+
+// recordHandled makes "handled" durable for an inbound QoS 2 message with a
+// session State, before its PUBREC may leave: a copy the server sends after
+// a crash is then acknowledged, not handled again (exactly once across a
+// restart). It runs on the goroutine that settled the message, outside the
+// client lock; concurrent ones share an fsync. A failed commit still lets
+// the PUBREC go: the message was handled, and the store reports its error
+// on the next publish.
+func (a *arrival) recordHandled() {
+	if a.state == nil {
+		return
+	}
+	if cm := a.state.HandledInboundQoS2(a.id); cm != nil {
+		<-cm.Done()
+	}
 }
 
 // storedLocked completes o's Stored with err, once.

@@ -19,6 +19,23 @@ type gatedState struct {
 	refuse error
 }
 
+// handledGate is a State whose "handled" records of inbound QoS 2 messages
+// become durable only when the test opens the gate.
+type handledGate struct {
+	*session.Memory
+	gate chan struct{}
+}
+
+type chanCommit chan struct{}
+
+func (c chanCommit) Done() <-chan struct{} { return c }
+func (c chanCommit) Err() error            { return nil }
+
+func (g *handledGate) HandledInboundQoS2(id uint16) session.Commit {
+	g.Memory.HandledInboundQoS2(id)
+	return chanCommit(g.gate)
+}
+
 type gateCommit struct{ g *gatedState }
 
 func (c gateCommit) Done() <-chan struct{} { return c.g.gate }
@@ -97,6 +114,55 @@ func TestDurablePublishWaitsForTheRecord(t *testing.T) {
 		}
 		if err := ar.Wait(ctx); !errors.Is(err, g.refuse) {
 			t.Fatalf("PublishAsync with a refusing store: Wait = %v", err)
+		}
+	})
+}
+
+// An inbound QoS 2 message's PUBREC leaves only once its "handled" record
+// is durable: until then the server sends no PUBREL, so the exchange stays
+// open (the id stays recorded); once the record is durable it completes.
+func TestDurablePubrecWaitsForTheHandledRecord(t *testing.T) {
+	mqtttest.EachBroker(t, func(t *testing.T, srv mqtttest.Server) {
+		ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+		defer cancel()
+		g := &handledGate{Memory: session.NewMemory(), gate: make(chan struct{})}
+		handled := make(chan struct{}, 1)
+		c, err := Dial(ctx, srv.URL(), WithClientID("pubrec-gate-"+srv.Name()), Option(func(c *config) { c.state = g }),
+			WithSubscription("gate/q2", HandlerFunc(func(context.Context, *Message) error {
+				handled <- struct{}{}
+				return nil
+			}), ExactlyOnce))
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer c.Close()
+		pub, err := Dial(ctx, srv.URL())
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer pub.Close()
+		if err := pub.Publish(ctx, "gate/q2", []byte("x"), QoS2); err != nil {
+			t.Fatal(err)
+		}
+		select {
+		case <-handled:
+		case <-ctx.Done():
+			t.Fatal("the message never reached the handler")
+		}
+		time.Sleep(200 * time.Millisecond)
+		if _, _, in2, _ := g.Snapshot(); in2 != 1 {
+			t.Fatalf("%d inbound QoS 2 exchanges open before the handled record is durable, want 1 (no PUBREC yet)", in2)
+		}
+		close(g.gate)
+		for {
+			if _, _, in2, _ := g.Snapshot(); in2 == 0 {
+				return
+			}
+			select {
+			case <-ctx.Done():
+				t.Fatal("the exchange did not complete after the handled record became durable")
+			case <-time.After(5 * time.Millisecond):
+			}
 		}
 	})
 }

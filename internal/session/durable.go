@@ -18,11 +18,12 @@ import (
 //	Meta/MetaClientID   the client identifier
 //	Outbound/seq        the encoded PUBLISH, with its packet identifier
 //	Released/seq        the PUBREL marker: PUBREC received for Outbound/seq
-//	InboundQoS2/id      an inbound QoS 2 message between PUBLISH and PUBREL
+//	InboundQoS2/id      an inbound QoS 2 message between PUBLISH and PUBREL;
+//	                    the value is 1 once it was handled
 //	Subscription/id     an encoded SUBSCRIBE with the subscription's filters
 //
-// Only AddOutbound's change is waited for (by the engine, outside its lock);
-// the others are ordered after it and become durable with the next group
+// Only the changes that return a Commit are waited for (by the engine,
+// outside its lock); the others are ordered after them and become durable with the next group
 // commit. A lost one costs at most a duplicate (see docs/STORE.md).
 type Durable struct {
 	st store.Store
@@ -48,8 +49,12 @@ type Resume struct {
 	// they were published.
 	Outbound []ResumedOutbound
 	// InboundQoS2 holds the packet ids of inbound QoS 2 messages whose
-	// PUBREL had not arrived.
+	// PUBREL had not arrived and that were not recorded as handled: a copy
+	// must be handled.
 	InboundQoS2 []uint16
+	// HandledQoS2 holds those recorded as handled: a copy is only
+	// acknowledged.
+	HandledQoS2 []uint16
 	// Subscriptions the server may still hold in the session, by
 	// subscription identifier.
 	Subscriptions map[uint32][]packet.Subscription
@@ -97,7 +102,11 @@ func (d *Durable) Load() (*Resume, error) {
 			if k.ID == 0 || k.ID > 65535 {
 				return fmt.Errorf("record %s/%d: not a packet identifier", k.Kind, k.ID)
 			}
-			r.InboundQoS2 = append(r.InboundQoS2, uint16(k.ID))
+			if len(v) > 0 && v[0] == inboundHandled {
+				r.HandledQoS2 = append(r.HandledQoS2, uint16(k.ID))
+			} else {
+				r.InboundQoS2 = append(r.InboundQoS2, uint16(k.ID))
+			}
 		case store.Subscription:
 			p, err := decode(v, packet.SUBSCRIBE)
 			if err != nil {
@@ -192,6 +201,15 @@ func (d *Durable) RemoveOutbound(seq uint64) {
 // AddInboundQoS2 implements State.
 func (d *Durable) AddInboundQoS2(id uint16) {
 	d.st.Put(store.Key{Kind: store.InboundQoS2, ID: uint64(id)}, nil)
+}
+
+// inboundHandled is the value of an InboundQoS2 record once the message was
+// handled.
+const inboundHandled = 1
+
+// HandledInboundQoS2 implements State: the record's value becomes 1.
+func (d *Durable) HandledInboundQoS2(id uint16) Commit {
+	return d.st.Put(store.Key{Kind: store.InboundQoS2, ID: uint64(id)}, []byte{inboundHandled})
 }
 
 // RemoveInboundQoS2 implements State.

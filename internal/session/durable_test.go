@@ -66,6 +66,10 @@ func TestDurableLoadGivesBackTheSession(t *testing.T) {
 			d.RemoveOutbound(1)
 			d.AddInboundQoS2(40)
 			d.AddInboundQoS2(41)
+			d.AddInboundQoS2(42)
+			if cm := d.HandledInboundQoS2(42); cm == nil || cm.Err() != nil {
+				t.Fatalf("HandledInboundQoS2 = %v: want a Commit to wait for", cm)
+			}
 			d.RemoveInboundQoS2(40)
 			subs := []packet.Subscription{{Filter: "x/+", QoS: 1}, {Filter: "$share/g/y", QoS: 2, RetainAsPublished: true}}
 			d.AddSubscription(5, subs)
@@ -95,8 +99,8 @@ func TestDurableLoadGivesBackTheSession(t *testing.T) {
 			if len(r.Outbound) == 2 && (r.Outbound[0].Publish.PacketID != 8 || !r.Outbound[0].Released || r.Outbound[1].Publish.PacketID != 3 || r.Outbound[1].Released || r.Outbound[0].Seq != 2 || r.Outbound[1].Seq != 4) {
 				t.Errorf("outbound ids/markers/seqs wrong: %+v", r.Outbound)
 			}
-			if !slices.Equal(r.InboundQoS2, []uint16{41}) {
-				t.Errorf("inbound QoS 2 %v, want [41]", r.InboundQoS2)
+			if !slices.Equal(r.InboundQoS2, []uint16{41}) || !slices.Equal(r.HandledQoS2, []uint16{42}) {
+				t.Errorf("inbound QoS 2 %v and handled %v, want [41] and [42]", r.InboundQoS2, r.HandledQoS2)
 			}
 			if len(r.Subscriptions) != 1 || !slices.Equal(r.Subscriptions[5], subs) {
 				t.Errorf("subscriptions %v, want 5: %v", r.Subscriptions, subs)

@@ -33,6 +33,14 @@ type State interface {
 	// AddInboundQoS2 records that inbound QoS 2 message id was received and
 	// must not be handled again.
 	AddInboundQoS2(id uint16)
+	// HandledInboundQoS2 records that inbound QoS 2 message id was
+	// handled: after a restart, a copy the server sends again is
+	// acknowledged, not handled again. The PUBREC leaves once the Commit
+	// completes (nil: at once). Unlike the other methods it is called
+	// outside the engine's lock, by the goroutine that settled the
+	// message; the protocol orders it between AddInboundQoS2 and
+	// RemoveInboundQoS2 of the same id.
+	HandledInboundQoS2(id uint16) Commit
 	// RemoveInboundQoS2 records the PUBREL of inbound message id.
 	RemoveInboundQoS2(id uint16)
 	// AddSubscription records subscription id and its filters once the
@@ -63,7 +71,7 @@ type Memory struct {
 	mu       sync.Mutex
 	clientID string
 	out      map[uint64]*Outbound
-	in2      map[uint16]bool
+	in2      map[uint16]bool // true once handled
 	subs     map[uint32][]packet.Subscription
 }
 
@@ -110,8 +118,18 @@ func (m *Memory) RemoveOutbound(seq uint64) {
 // AddInboundQoS2 implements State.
 func (m *Memory) AddInboundQoS2(id uint16) {
 	m.mu.Lock()
-	m.in2[id] = true
+	m.in2[id] = false
 	m.mu.Unlock()
+}
+
+// HandledInboundQoS2 implements State.
+func (m *Memory) HandledInboundQoS2(id uint16) Commit {
+	m.mu.Lock()
+	if _, ok := m.in2[id]; ok {
+		m.in2[id] = true
+	}
+	m.mu.Unlock()
+	return nil
 }
 
 // RemoveInboundQoS2 implements State.
