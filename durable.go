@@ -32,7 +32,9 @@ import (
 //     again with DUP and their original packet identifiers (QoS 2 messages
 //     the server had received get their PUBREL), and Client.Resumed
 //     reports their completion; inbound QoS 2 messages awaiting PUBREL are
-//     remembered.
+//     remembered, and one recorded as handled (the record is durable
+//     before its PUBREC leaves) is not handled again when the server sends
+//     it once more: exactly once across a restart.
 //   - Unless WithCleanStart or WithSessionExpiry say otherwise, the first
 //     CONNECT resumes the server's session (Clean Start 0) and the session
 //     is kept one hour, also across Close, like a consumer group member's:
