@@ -30,10 +30,12 @@ func connOf(cl *mqtt.Client) *serverConn {
 	return c
 }
 
-// OnPublish notes the QoS 1/2 PUBLISH being processed.
+// OnPublish notes the QoS 1/2 PUBLISH being processed, and holds its ack
+// back until it is routed (see serverConn.holdAck).
 func (h *hook) OnPublish(cl *mqtt.Client, pk packets.Packet) (packets.Packet, error) {
 	if c := connOf(cl); c != nil && pk.FixedHeader.Qos > 0 {
 		c.pub = publishing{active: true, pk: pk}
+		c.waitForRouting(pk.PacketID)
 	}
 	return pk, nil
 }
@@ -58,7 +60,7 @@ func (h *hook) OnQosPublish(cl *mqtt.Client, pk packets.Packet, _ int64, _ int) 
 }
 
 // OnPacketProcessed routes a PUBLISH whose ack mochi stored but which it
-// failed to route (see publishing).
+// failed to route (see publishing), and then lets its ack go.
 func (h *hook) OnPacketProcessed(cl *mqtt.Client, _ packets.Packet, err error) {
 	c := connOf(cl)
 	if c == nil || !c.pub.active {
@@ -66,6 +68,7 @@ func (h *hook) OnPacketProcessed(cl *mqtt.Client, _ packets.Packet, err error) {
 	}
 	p := c.pub
 	c.pub = publishing{}
+	defer c.releaseAck()
 	if err == nil || !p.stored {
 		return
 	}

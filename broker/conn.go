@@ -43,6 +43,9 @@ type serverConn struct {
 	writeFailed bool       // the connection was closed by a failed write
 	window      sendWindow // the client's Receive Maximum
 	wbuf        []byte     // reused buffer of bytes admitted by window
+	holdID      uint16     // packet id of the PUBLISH whose ack waits for its routing; 0: none
+	held        []byte     // that ack, once mochi wrote it
+	hbuf        []byte     // reused buffer of the bytes written around it
 }
 
 // Read hands mochi the bytes of whole, validated packets.
@@ -227,16 +230,69 @@ func (c *serverConn) invalid(pe *packet.Error) error {
 // A QoS 1/2 PUBLISH beyond the client's Receive Maximum is held back (see
 // sendWindow), so Write never blocks on flow control.
 func (c *serverConn) Write(p []byte) (int, error) {
+	n := len(p)
 	c.wmu.Lock()
 	defer c.wmu.Unlock()
+	if c.holdID != 0 {
+		p = c.holdAck(p)
+	}
 	if c.window.max == 0 {
 		c.write(p)
-		return len(p), nil
+		return n, nil
 	}
 	c.wbuf = c.window.admit(c.wbuf[:0], p)
 	c.write(c.wbuf)
 	c.trimWriteBuffer()
-	return len(p), nil
+	return n, nil
+}
+
+// holdAck keeps back the PUBACK or PUBREC of the PUBLISH being processed
+// and returns the other packets of p. mochi v2.7.9 writes that ack before
+// it routes the message: a broker closed (or restarted) in between, or a
+// subscriber connecting in between, saw a message the publisher already
+// counted as delivered go missing or arrive out of turn. Held back until
+// mochi has finished with the PUBLISH (releaseAck, from the hook's
+// OnPacketProcessed), the ack means "routed, and stored where persistence
+// is on". c.wmu must be held.
+func (c *serverConn) holdAck(p []byte) []byte {
+	for b := p; len(b) > 0; {
+		n, id, kind := outgoing(b)
+		if n == 0 {
+			return p
+		}
+		if kind == outAck && id == c.holdID {
+			at := len(p) - len(b)
+			c.held = append(c.held, b[:n]...)
+			c.hbuf = append(append(c.hbuf[:0], p[:at]...), b[n:]...)
+			return c.hbuf
+		}
+		b = b[n:]
+	}
+	return p
+}
+
+// waitForRouting starts holding back the ack of PUBLISH id (see holdAck).
+func (c *serverConn) waitForRouting(id uint16) {
+	c.wmu.Lock()
+	c.holdID = id
+	c.wmu.Unlock()
+}
+
+// releaseAck writes the ack held back by holdAck, if any.
+func (c *serverConn) releaseAck() {
+	c.wmu.Lock()
+	defer c.wmu.Unlock()
+	c.holdID = 0
+	if len(c.held) == 0 {
+		return
+	}
+	if c.window.max == 0 {
+		c.write(c.held)
+	} else {
+		c.wbuf = c.window.admit(c.wbuf[:0], c.held)
+		c.write(c.wbuf)
+	}
+	c.held = c.held[:0]
 }
 
 // acked tells the send window that the client completed exchange id, and

@@ -87,16 +87,17 @@ func (w *sendWindow) release(out []byte, id uint16) []byte {
 	return out
 }
 
-// Kinds of outgoing packet flow control cares about.
+// Kinds of outgoing packet the connection wrapper cares about.
 const (
-	outOther = iota
-	outPublish
+	outOther   = iota
+	outPublish // a QoS 1/2 PUBLISH
 	outPubrel
+	outAck // PUBACK or PUBREC: the answer to a client's PUBLISH
 )
 
 // outgoing parses the packet at the start of b: its length (0 when b does
-// not start with a whole packet), and for a QoS 1/2 PUBLISH or a PUBREL
-// its packet id.
+// not start with a whole packet), and for a QoS 1/2 PUBLISH, a PUBREL, a
+// PUBACK or a PUBREC its packet id.
 func outgoing(b []byte) (n int, id uint16, kind int) {
 	if len(b) < 2 {
 		return 0, 0, outOther
@@ -129,6 +130,8 @@ func outgoing(b []byte) (n int, id uint16, kind int) {
 		return n, uint16(b[at])<<8 | uint16(b[at+1]), outPublish
 	case typ == 6 && rem >= 2: // PUBREL
 		return n, uint16(b[body])<<8 | uint16(b[body+1]), outPubrel
+	case (typ == 4 || typ == 5) && rem >= 2: // PUBACK, PUBREC
+		return n, uint16(b[body])<<8 | uint16(b[body+1]), outAck
 	}
 	return n, 0, outOther
 }

@@ -11,7 +11,10 @@ import (
 )
 
 // TestMaxQueued: an offline session keeps at most WithMaxQueued messages
-// on both brokers; the rest are dropped.
+// on both brokers; the rest are dropped. The subscriber comes back as soon
+// as the last PUBACK arrives: a broker that acknowledges before it routes
+// (plain mochi v2.7.9) lets the last message reach the new connection
+// instead of the full queue, 3 runs in 15.
 func TestMaxQueued(t *testing.T) {
 	mqtttest.EachBroker(t, func(t *testing.T, srv mqtttest.Server) {
 		o := pahotest.Options{ClientID: "offline", KeepSession: true}
@@ -24,10 +27,6 @@ func TestMaxQueued(t *testing.T) {
 		for i := range 12 {
 			pub.Publish(t, "q", 1, false, []byte(fmt.Sprint(i)))
 		}
-		// mochi acknowledges a message before it routes it; the broker
-		// reads one connection's packets in order, so once this one is
-		// acknowledged the twelfth has been routed (or dropped).
-		pub.Publish(t, "fence", 1, false, nil)
 		sub = pahotest.MustDial(t, srv.Addr(), o)
 		got := 0
 		var seen []string
