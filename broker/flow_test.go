@@ -23,8 +23,9 @@ type rawClient struct {
 }
 
 // dialRaw connects as id with Receive Maximum rm (0: none announced) and
-// optionally a session that outlives the connection.
-func dialRaw(t *testing.T, addr, id string, rm uint16, keepSession bool) *rawClient {
+// optionally a session that outlives the connection; adjust changes the
+// CONNECT further.
+func dialRaw(t *testing.T, addr, id string, rm uint16, keepSession bool, adjust ...func(*packet.Connect)) *rawClient {
 	t.Helper()
 	conn, err := net.DialTimeout("tcp", addr, 5*time.Second)
 	if err != nil {
@@ -36,6 +37,9 @@ func dialRaw(t *testing.T, addr, id string, rm uint16, keepSession bool) *rawCli
 	cp.Properties.ReceiveMaximum = rm
 	if keepSession {
 		cp.Properties.SessionExpiryInterval = 600
+	}
+	for _, f := range adjust {
+		f(cp)
 	}
 	c.send(cp)
 	if ack, ok := c.read(5 * time.Second).(*packet.Connack); !ok || ack.ReasonCode != 0 {

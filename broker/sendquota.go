@@ -9,10 +9,18 @@ import (
 // maximum both 0, mochi writes every message at once and its packet loop
 // never calls Inflight.NextImmediate, which deadlocks (see sendWindow, which
 // does the flow control instead). It also keeps the will's properties that
-// mochi would drop (see willPropsKey).
+// mochi would drop (see willPropsKey) and turns topic aliases towards the
+// client off.
 func (h *hook) OnConnect(cl *mqtt.Client, pk packets.Packet) error {
 	cl.State.Inflight.ResetSendQuota(0)
 	keepWillProperties(cl, pk)
+	// No topic aliases towards the client: mochi v2.7.9 stores a QoS 1/2
+	// message with the alias instead of its topic, so the resend on the
+	// client's next connection (or after a restart) carries an alias the
+	// new connection never set, and the client must drop the connection
+	// with a protocol error, again and again. A server may always send full
+	// topic names.
+	cl.Properties.Props.TopicAliasMaximum = 0
 	return nil
 }
 
