@@ -65,7 +65,11 @@ func DeadLetterLogger(l *slog.Logger) DeadLetterOption {
 // message, and adds ErrorProperty, OriginalTopicProperty and, when a Retry
 // inside reported it, AttemptsProperty. If publishing the dead letter fails,
 // or the context is already done (the client is shutting down), DeadLetter
-// returns an error and the message stays unacked, to be redelivered.
+// returns an error, and the subscription's ErrorPolicy decides: under
+// RedeliverOnError the message stays unacknowledged and comes back after a
+// reconnect; under the default AckOnError it is acknowledged, logged and
+// counted, which loses it. Subscribe with OnError(RedeliverOnError) when a
+// message must survive a dead-letter topic that is unavailable.
 //
 // Put DeadLetter outside Retry, so that only the final error is parked.
 func DeadLetter(pub Publisher, topic string, opts ...DeadLetterOption) mqttkit.Middleware {
@@ -88,7 +92,7 @@ func DeadLetter(pub Publisher, topic string, opts ...DeadLetterOption) mqttkit.M
 			}
 			dl := deadLetter(m, topic, c.qos, err)
 			if perr := pub.PublishMessage(ctx, dl); perr != nil {
-				return fmt.Errorf("middleware: publishing the failed message from %q to dead-letter topic %q failed, so it stays unacked: %w (handler error: %w)", m.Topic, topic, perr, err)
+				return fmt.Errorf("middleware: publishing the failed message from %q to dead-letter topic %q failed: %w (handler error: %w)", m.Topic, topic, perr, err)
 			}
 			c.logger.WarnContext(ctx, "mqttkit message dead-lettered",
 				slog.String("topic", m.Topic), slog.String("dead_letter_topic", topic), slog.String("error", err.Error()))

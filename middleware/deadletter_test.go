@@ -127,7 +127,7 @@ func TestDeadLetterAfterRetryCountsAttempts(t *testing.T) {
 	}
 }
 
-func TestDeadLetterKeepsMessageUnacked(t *testing.T) {
+func TestDeadLetterReturnsErrorWhenItCannotPark(t *testing.T) {
 	handlerErr := errors.New("handler failed")
 	publishErr := errors.New("not connected")
 	canceled, cancel := context.WithCancel(context.Background())
@@ -139,7 +139,7 @@ func TestDeadLetterKeepsMessageUnacked(t *testing.T) {
 		ctx     context.Context
 		mention string // in the returned error
 	}{
-		{name: "publish fails", pub: &recordingPublisher{err: publishErr}, topic: "dlq", ctx: context.Background(), mention: "stays unacked"},
+		{name: "publish fails", pub: &recordingPublisher{err: publishErr}, topic: "dlq", ctx: context.Background(), mention: "dead-letter topic \"dlq\" failed"},
 		{name: "context done", pub: &recordingPublisher{}, topic: "dlq", ctx: canceled, mention: "handler failed"},
 		{name: "nil publisher", topic: "dlq", ctx: context.Background(), mention: "nil Publisher"},
 		{name: "empty topic", pub: &recordingPublisher{}, ctx: context.Background(), mention: "empty"},
