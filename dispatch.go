@@ -59,8 +59,7 @@ func (a *arrival) settle(hold bool) {
 	a.handled = true
 	q, seq := a.q, a.seq
 	a.mu.Unlock()
-	a.recordHandled()
-	q.Done(seq, byte(packet.Success))
+	a.recordHandled(func() { q.Done(seq, byte(packet.Success)) })
 }
 
 // onPublish routes an inbound PUBLISH to the handlers of the subscriptions

@@ -163,19 +163,28 @@ func (c *Client) subscriptionIDLocked(s *Subscription) uint32 {
 }
 
 // recordHandled makes "handled" durable for an inbound QoS 2 message with a
-// session State, before its PUBREC may leave: a copy the server sends after
-// a crash is then acknowledged, not handled again (exactly once across a
-// restart). It runs on the goroutine that settled the message, outside the
-// client lock; concurrent ones share an fsync. A failed commit still lets
-// the PUBREC go: the message was handled, and the store reports its error
-// on the next publish.
-func (a *arrival) recordHandled() {
+// session State and then calls ack, which lets its PUBREC go: a copy the
+// server sends after a crash is then acknowledged, not handled again
+// (exactly once across a restart). Without a State, or with the record
+// durable already, ack runs at once; otherwise a goroutine waits for the
+// commit, so that neither the read loop nor a worker waits for an fsync
+// (concurrent records share one). A failed commit still lets the PUBREC go:
+// the message was handled, and the store reports its error on the next
+// publish.
+func (a *arrival) recordHandled(ack func()) {
 	if a.state == nil {
+		ack()
 		return
 	}
-	if cm := a.state.HandledInboundQoS2(a.id); cm != nil {
-		<-cm.Done()
+	cm := a.state.HandledInboundQoS2(a.id)
+	if cm == nil || isDone(cm) {
+		ack()
+		return
 	}
+	go func() {
+		<-cm.Done()
+		ack()
+	}()
 }
 
 // storedLocked completes o's Stored with err, once.
