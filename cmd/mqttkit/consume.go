@@ -123,22 +123,16 @@ func (cf *consumeFlags) run(cmd *cobra.Command) (err error) {
 		return err
 	}
 	defer func() { err = errors.Join(err, cf.session.close("consume")) }()
-	if cf.session.dir != "" {
-		// A resumed session's queued messages arrive right after CONNACK:
-		// the handler must be in place before it.
-		dialOpts = append(dialOpts, mqttkit.WithSubscription(cf.sub.topics[0], h, opts...))
-	}
+	// The handler is in place before the first CONNECT: consume resumes
+	// its persistent session, whose queued messages arrive right after
+	// CONNACK, and a handler subscribed after Dial would miss them (they
+	// would be acknowledged unhandled).
+	dialOpts = append(dialOpts, mqttkit.WithSubscription(cf.sub.topics[0], h, opts...))
 	c, err := cf.conn.dial(ctx, dialOpts...)
 	if err != nil {
 		return err
 	}
 	pub.set(c)
-	if cf.session.dir == "" { // with it, Dial subscribed
-		if _, err := c.Subscribe(ctx, cf.sub.topics[0], h, opts...); err != nil {
-			c.Close()
-			return failure("consume: subscribing to %s: %v", strings.Join(cf.sub.topics, ", "), err)
-		}
-	}
 	if !cf.conn.quiet {
 		fmt.Fprintf(os.Stderr, "consume: client %s subscribed to %s; stop with SIGINT or SIGTERM\n", c.ClientID(), strings.Join(cf.sub.topics, ", "))
 	}

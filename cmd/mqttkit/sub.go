@@ -167,23 +167,17 @@ func (sf *subFlags) run(cmd *cobra.Command) (err error) {
 		return err
 	}
 	defer func() { err = errors.Join(err, sf.session.close("sub")) }()
-	if sf.session.dir != "" {
-		// A resumed session's queued messages arrive right after CONNACK:
-		// the handler must be in place before it.
-		dialOpts = append(dialOpts, mqttkit.WithSubscription(sf.topics[0], h, opts...))
-	}
+	// The handler is in place before the first CONNECT: a resumed session
+	// (--session-dir, or -c with -i) is sent its queued messages right
+	// after CONNACK, and a handler subscribed after Dial would miss them
+	// (they would be acknowledged unhandled).
+	dialOpts = append(dialOpts, mqttkit.WithSubscription(sf.topics[0], h, opts...))
 	c, err := sf.conn.dial(ctx, dialOpts...)
 	if err != nil {
-		return err
-	}
-	if sf.session.dir == "" { // with it, Dial subscribed
-		if _, err := c.Subscribe(ctx, sf.topics[0], h, opts...); err != nil {
-			c.Close()
-			if ctx.Err() != nil && cmd.Context().Err() == nil && sf.timeout > 0 {
-				return timeoutErr("sub: no subscription within -W %ds", sf.timeout)
-			}
-			return failure("sub: subscribing to %s: %v", strings.Join(sf.topics, ", "), err)
+		if ctx.Err() != nil && cmd.Context().Err() == nil && sf.timeout > 0 {
+			return timeoutErr("sub: no subscription within -W %ds", sf.timeout)
 		}
+		return err
 	}
 	if sf.conn.debug {
 		fmt.Fprintf(os.Stderr, "sub: subscribed to %s\n", strings.Join(sf.topics, ", "))
