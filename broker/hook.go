@@ -162,7 +162,8 @@ func (h *hook) OnPacketIDExhausted(cl *mqtt.Client, pk packets.Packet) {
 
 // OnPacketEncode announces the broker's Maximum Packet Size in CONNACK, so
 // v5 clients know the limit before they exceed it.
-// It also puts a will's properties back in place (see willPropsKey).
+// It also puts a will's properties back in place (see willPropsKey), and
+// answers a resent QoS 2 PUBLISH with a successful PUBREC.
 func (h *hook) OnPacketEncode(cl *mqtt.Client, pk packets.Packet) packets.Packet {
 	switch pk.FixedHeader.Type {
 	case packets.Connack:
@@ -172,6 +173,16 @@ func (h *hook) OnPacketEncode(cl *mqtt.Client, pk packets.Packet) packets.Packet
 	case packets.Publish:
 		if len(pk.Properties.User) > 0 {
 			pk = restoreWillProperties(pk)
+		}
+	case packets.Pubrec:
+		// mochi answers a QoS 2 PUBLISH resent with an id whose PUBREC it
+		// still holds with reason 0x91 (Packet Identifier in use); the
+		// message was received, and MQTT-4.3.3 asks for the PUBREC again,
+		// so that the sender goes on with PUBREL instead of failing a
+		// delivered message.
+		if pk.ReasonCode == packets.ErrPacketIdentifierInUse.Code {
+			pk.ReasonCode = packets.CodeSuccess.Code
+			pk.Properties.ReasonString = ""
 		}
 	}
 	return pk
