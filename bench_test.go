@@ -15,6 +15,7 @@ import (
 	"github.com/eclipse/paho.golang/paho"
 
 	"github.com/mqttkit/mqttkit"
+	"github.com/mqttkit/mqttkit/internal/procstat"
 	"github.com/mqttkit/mqttkit/mqtttest"
 )
 
@@ -84,6 +85,7 @@ func (c *counter) wait(b *testing.B) {
 // message from the received count and the process's rusage.
 func measure(b *testing.B, cnt *counter, publish func(i int) error) {
 	var ru0, ru1 syscall.Rusage
+	r0, w0, _ := procstat.SyscallsOfSelf()
 	_ = syscall.Getrusage(syscall.RUSAGE_SELF, &ru0)
 	start := time.Now()
 	b.ResetTimer()
@@ -117,6 +119,12 @@ func measure(b *testing.B, cnt *counter, publish func(i int) error) {
 	cpu := time.Duration(ru1.Utime.Nano()-ru0.Utime.Nano()) + time.Duration(ru1.Stime.Nano()-ru0.Stime.Nano())
 	b.ReportMetric(float64(b.N)/elapsed.Seconds(), "msg/s")
 	b.ReportMetric(float64(cpu.Microseconds())/float64(b.N), "cpu-µs/msg")
+	// Read and write syscalls per message: what the CPU per message is
+	// mostly made of (see docs/BENCHMARKS.md).
+	if r1, w1, err := procstat.SyscallsOfSelf(); err == nil {
+		b.ReportMetric(float64(r1-r0)/float64(b.N), "reads/msg")
+		b.ReportMetric(float64(w1-w0)/float64(b.N), "writes/msg")
+	}
 }
 
 // measureBrokerCPU starts measuring Mosquitto's CPU time; the function it

@@ -1,7 +1,8 @@
-// Package procstat reads another process's CPU time from /proc, so that
-// benchmarks can report a broker's CPU share beside the clients' figures
-// (a single-threaded broker at a full core is the limit of a run, not the
-// clients). Linux only; elsewhere CPU returns an error.
+// Package procstat reads process statistics from /proc for benchmarks:
+// another process's CPU time, so that a broker's CPU share shows beside the
+// clients' figures (a single-threaded broker at a full core is the limit of
+// a run, not the clients), and this process's read and write syscall
+// counts. Linux only; elsewhere the functions return an error.
 package procstat
 
 import (
@@ -43,4 +44,40 @@ func ParseStat(stat string) (time.Duration, error) {
 		return 0, fmt.Errorf("unexpected /proc stat line %q", stat)
 	}
 	return time.Duration(ut+st) * clockTick, nil
+}
+
+// SyscallsOfSelf returns how many read and write system calls this process
+// has made (syscr and syscw of /proc/self/io), including those that
+// returned EAGAIN.
+func SyscallsOfSelf() (reads, writes int64, err error) {
+	b, err := os.ReadFile("/proc/self/io")
+	if err != nil {
+		return 0, 0, err
+	}
+	return parseIO(string(b))
+}
+
+// parseIO reads syscr and syscw from the text of /proc/<pid>/io.
+func parseIO(s string) (reads, writes int64, err error) {
+	found := 0
+	for _, line := range strings.Split(s, "\n") {
+		k, v, ok := strings.Cut(line, ": ")
+		if !ok || (k != "syscr" && k != "syscw") {
+			continue
+		}
+		n, err := strconv.ParseInt(v, 10, 64)
+		if err != nil {
+			return 0, 0, fmt.Errorf("unexpected /proc io line %q", line)
+		}
+		if k == "syscr" {
+			reads = n
+		} else {
+			writes = n
+		}
+		found++
+	}
+	if found != 2 {
+		return 0, 0, fmt.Errorf("no syscr and syscw in /proc io text %q", s)
+	}
+	return reads, writes, nil
 }

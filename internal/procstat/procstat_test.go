@@ -43,3 +43,39 @@ func TestCPUOfThisProcess(t *testing.T) {
 		t.Fatalf("CPU time %v after spinning, %v before", after, before)
 	}
 }
+
+func TestParseIO(t *testing.T) {
+	r, w, err := parseIO("rchar: 100\nwchar: 20\nsyscr: 7\nsyscw: 3\nread_bytes: 0\n")
+	if err != nil || r != 7 || w != 3 {
+		t.Fatalf("got %d, %d, %v; want 7, 3", r, w, err)
+	}
+	if _, _, err := parseIO("rchar: 100\n"); err == nil {
+		t.Fatal("no error for text without syscr and syscw")
+	}
+}
+
+// Writing to a pipe counts as a write syscall of this process.
+func TestSyscallsOfSelf(t *testing.T) {
+	_, w0, err := SyscallsOfSelf()
+	if err != nil {
+		t.Fatal(err)
+	}
+	r, w, err := os.Pipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer r.Close()
+	defer w.Close()
+	for range 10 {
+		if _, err := w.Write([]byte("x")); err != nil {
+			t.Fatal(err)
+		}
+	}
+	_, w1, err := SyscallsOfSelf()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if w1-w0 < 10 {
+		t.Fatalf("%d write syscalls counted for 10 writes", w1-w0)
+	}
+}
