@@ -13,7 +13,6 @@ import (
 
 	"github.com/mqttkit/mqttkit"
 	"github.com/mqttkit/mqttkit/mqtttest"
-	"github.com/mqttkit/mqttkit/store"
 )
 
 const (
@@ -198,19 +197,11 @@ func waitFor(t *testing.T, path string, d time.Duration, what string, ok func([]
 // <seq>" and "done <seq>" around each handler call, and drains and exits
 // when its standard input closes.
 func runMember() error {
-	log, err := openEventLog(os.Getenv(logEnv))
+	log, st, done, err := openHelperState(os.Getenv(logEnv))
 	if err != nil {
 		return err
 	}
-	defer log.close()
-	if err := log.add("process", os.Getpid()); err != nil {
-		return err
-	}
-	st, err := store.Open(os.Getenv(dirEnv))
-	if err != nil {
-		return err
-	}
-	defer st.Close()
+	defer done()
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
 	defer cancel()
 	handler := mqttkit.HandlerFunc(func(_ context.Context, m *mqttkit.Message) error {

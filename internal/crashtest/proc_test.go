@@ -2,7 +2,6 @@ package crashtest
 
 import (
 	"bufio"
-	"bytes"
 	"errors"
 	"fmt"
 	"io"
@@ -14,6 +13,9 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/mqttkit/mqttkit/mqtttest"
+	"github.com/mqttkit/mqttkit/store"
 )
 
 // Parameters of a helper process, in its environment.
@@ -28,7 +30,7 @@ const (
 type helper struct {
 	cmd    *exec.Cmd
 	stdin  io.WriteCloser
-	stderr *syncBuffer
+	stderr *mqtttest.LogBuffer
 	exited chan struct{}
 }
 
@@ -37,7 +39,7 @@ func startHelper(t *testing.T, role string, env ...string) *helper {
 	t.Helper()
 	cmd := exec.Command(os.Args[0], "-test.run=^$")
 	cmd.Env = append(append(os.Environ(), roleEnv+"="+role), env...)
-	h := &helper{cmd: cmd, stderr: &syncBuffer{}, exited: make(chan struct{})}
+	h := &helper{cmd: cmd, stderr: &mqtttest.LogBuffer{}, exited: make(chan struct{})}
 	cmd.Stderr = h.stderr
 	var err error
 	if h.stdin, err = cmd.StdinPipe(); err != nil {
@@ -121,23 +123,6 @@ func fileSize(path string) int64 {
 	return fi.Size()
 }
 
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
-}
-
 // event is one line of a helper's log: a word and a number ("stored 17",
 // "start 1").
 type event struct {
@@ -192,3 +177,20 @@ func (l *eventLog) add(what string, n int) error {
 }
 
 func (l *eventLog) close() error { return l.f.Close() }
+
+// openHelperState opens what every helper process starts with: its event
+// log at logPath, with a "process <pid>" line that marks where this process
+// begins, and the session store of dirEnv. done closes both.
+func openHelperState(logPath string) (log *eventLog, st *store.File, done func(), err error) {
+	if log, err = openEventLog(logPath); err != nil {
+		return nil, nil, nil, err
+	}
+	if err = log.add("process", os.Getpid()); err == nil {
+		st, err = store.Open(os.Getenv(dirEnv))
+	}
+	if err != nil {
+		log.close()
+		return nil, nil, nil, err
+	}
+	return log, st, func() { st.Close(); log.close() }, nil
+}

@@ -16,7 +16,6 @@ import (
 
 	"github.com/mqttkit/mqttkit"
 	"github.com/mqttkit/mqttkit/mqtttest"
-	"github.com/mqttkit/mqttkit/store"
 )
 
 // The defaults are the proof the issue asks for, 50000 messages and 20
@@ -186,19 +185,11 @@ func runProducer() error {
 			next.Store(max(next.Load(), int64(e.n)))
 		}
 	}
-	log, err := openEventLog(logPath)
+	log, st, done, err := openHelperState(logPath)
 	if err != nil {
 		return err
 	}
-	defer log.close()
-	if err := log.add("process", os.Getpid()); err != nil {
-		return err
-	}
-	st, err := store.Open(os.Getenv(dirEnv))
-	if err != nil {
-		return err
-	}
-	defer st.Close()
+	defer done()
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
 	defer cancel()
 	c, err := mqttkit.Dial(ctx, os.Getenv(urlEnv), mqttkit.WithClientID("crashtest-producer"), mqttkit.WithStore(st),
