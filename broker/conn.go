@@ -44,6 +44,8 @@ type serverConn struct {
 	window      sendWindow // the client's Receive Maximum
 	wbuf        []byte     // reused buffer of bytes admitted by window
 	holdID      uint16     // packet id of the PUBLISH whose ack waits for its routing; 0: none
+	resending   bool       // a resumed session is being resent (see resumeOrder)
+	resent      [][]byte   // the PUBLISH and PUBREL packets written meanwhile
 	held        []byte     // that ack, once mochi wrote it
 	hbuf        []byte     // reused buffer of the bytes written around it
 }
@@ -235,6 +237,9 @@ func (c *serverConn) Write(p []byte) (int, error) {
 	defer c.wmu.Unlock()
 	if c.holdID != 0 {
 		p = c.holdAck(p)
+	}
+	if c.resending {
+		p = c.collectResent(p)
 	}
 	if c.window.max == 0 {
 		c.write(p)

@@ -221,3 +221,27 @@ func TestResumedSessionRespectsReceiveMaximum(t *testing.T) {
 		t.Fatalf("got %d distinct messages, want %d: %v", len(got), total, got)
 	}
 }
+
+// A resumed session's queued messages come back in the order they were
+// published (MQTT-4.6.0-1); mochi v2.7.9 sends those of one second in Go
+// map order.
+func TestResumedSessionKeepsOrder(t *testing.T) {
+	_, addr := start(t, nil)
+	const total = 200
+	c := dialRaw(t, addr, "order", 0, true)
+	c.subscribe("order/t", 1)
+	_ = c.conn.Close()
+	time.Sleep(100 * time.Millisecond) // let the broker see the connection end
+	pub := pahotest.MustDial(t, addr, pahotest.Options{ClientID: "order-pub"})
+	for i := range total {
+		pub.Publish(t, "order/t", 1, false, []byte(strconv.Itoa(i)))
+	}
+	c = dialRaw(t, addr, "order", 0, true)
+	for i := range total {
+		p := c.nextPublish(5 * time.Second)
+		if want := strconv.Itoa(i); string(p.Payload) != want {
+			t.Fatalf("message %q arrived where %q was due", p.Payload, want)
+		}
+		c.send(&packet.Puback{PacketID: p.PacketID})
+	}
+}

@@ -46,6 +46,7 @@ func (h *hook) Provides(b byte) bool {
 		mqtt.OnUnsubscribed,
 		mqtt.OnConnect,
 		mqtt.OnClientExpired,
+		mqtt.OnSessionEstablish,
 		mqtt.OnSessionEstablished,
 		mqtt.OnPublish,
 		mqtt.OnQosPublish,

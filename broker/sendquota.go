@@ -32,6 +32,9 @@ func (h *hook) OnConnect(cl *mqtt.Client, pk packets.Packet) error {
 // lateMessages), or drops them when the client started clean.
 func (h *hook) OnSessionEstablished(cl *mqtt.Client, pk packets.Packet) {
 	cl.State.Inflight.ResetSendQuota(0)
+	if c := connOf(cl); c != nil {
+		c.resumeOrder(cl) // the session's resends, in their original order
+	}
 	for _, pk := range cl.State.Inflight.GetAll(true) {
 		pk.Expiry = 0 // mochi's mark for "parked"
 		cl.State.Inflight.Set(pk)
