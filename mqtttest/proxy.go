@@ -90,7 +90,10 @@ func (p *Proxy) DropAll() {
 
 // Blackhole, while on, keeps connections open but silently discards every
 // byte in both directions: a half-open network that only keepalive
-// timeouts can detect.
+// timeouts can detect. A chunk the proxy was already forwarding when
+// Blackhole(true) is called may still arrive (one read's worth per
+// direction and connection), as on a real network that fails mid-flight;
+// tests should not count on the exact packet where the silence begins.
 func (p *Proxy) Blackhole(on bool) {
 	p.mu.Lock()
 	p.blackhole = on
