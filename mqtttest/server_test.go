@@ -3,6 +3,8 @@ package mqtttest_test
 import (
 	"bytes"
 	"fmt"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -166,4 +168,20 @@ func TestMosquittoCPU(t *testing.T) {
 	if after <= before {
 		t.Fatalf("mosquitto's CPU time stayed at %v over 100000 messages", before)
 	}
+}
+
+// WithDataDir puts the broker's persistent state where the test says:
+// broker.db for the embedded broker, mosquitto.db for Mosquitto (written
+// when it stops).
+func TestWithDataDir(t *testing.T) {
+	dir := t.TempDir()
+	mqtttest.EachBroker(t, func(t *testing.T, srv mqtttest.Server) {
+		file := map[string]string{"embedded": "broker.db", "mosquitto": "mosquitto.db"}[srv.Name()]
+		sub := pahotest.MustDial(t, srv.Addr(), pahotest.Options{ClientID: "kept-" + srv.Name(), KeepSession: true})
+		sub.Subscribe(t, "kept", 1)
+		srv.Restart() // Mosquitto writes its state when it stops
+		if _, err := os.Stat(filepath.Join(dir, file)); err != nil {
+			t.Fatalf("the broker's state is not in the data dir: %v", err)
+		}
+	}, mqtttest.WithDataDir(dir))
 }
