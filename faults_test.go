@@ -112,6 +112,9 @@ func TestNoLossWhileConnectionsDrop(t *testing.T) {
 		missing, dups := l.waitAll(t, ids, 30*time.Second)
 		t.Logf("%d messages, %d connection drops, %d reconnects of the subscriber, %d duplicates",
 			n, drops, sub.Stats().Connects-1, dups)
+		if b, ok := srv.(*mqtttest.Broker); ok {
+			t.Logf("messages the embedded broker rescued from mochi's races: %d", b.Server().Stats().MessagesRescued)
+		}
 		if len(missing) > 0 {
 			t.Fatalf("%d of %d messages lost, e.g. %v", len(missing), n, missing[:min(10, len(missing))])
 		}

@@ -80,6 +80,7 @@ func (h *hook) OnPacketProcessed(cl *mqtt.Client, _ packets.Packet, err error) {
 			"client", cl.ID, "topic", p.pk.TopicName, "error", rerr)
 		return
 	}
+	h.rescued.Add(1)
 	h.srv.log.Debug("broker: routed a message whose connection closed while it was acknowledged",
 		"client", cl.ID, "topic", p.pk.TopicName, "error", err)
 }

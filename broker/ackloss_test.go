@@ -17,7 +17,7 @@ import (
 // publisher (rightly trusting that PUBACK) never resends, and the message
 // is lost.
 func TestTakeoverDuringPublishLosesNothing(t *testing.T) {
-	_, addr := start(t, nil)
+	b, addr := start(t, nil)
 	sub := pahotest.MustDial(t, addr, pahotest.Options{ClientID: "take-sub"})
 	sub.Subscribe(t, "take/#", 1)
 
@@ -62,7 +62,7 @@ func TestTakeoverDuringPublishLosesNothing(t *testing.T) {
 		}
 		got[string(m.Payload)] = true
 	}
-	t.Logf("%d publishes, %d resent after the takeover, %d delivered", sent, resent, len(got))
+	t.Logf("%d publishes, %d resent after the takeover, %d delivered, %d rescued by the broker", sent, resent, len(got), b.Server().Stats().MessagesRescued)
 	if len(got) != sent {
 		for i := range sent {
 			if id := fmt.Sprintf("take-%d", i); !got[id] {

@@ -19,6 +19,7 @@ type hook struct {
 
 	dropped atomic.Int64 // messages dropped that mochi does not count
 	invalid atomic.Int64 // connections closed for malformed packets
+	rescued atomic.Int64 // messages mochi would have lost (Stats.MessagesRescued)
 
 	rrMu sync.Mutex
 	rr   map[string]uint64 // shared filter -> next member index

@@ -27,6 +27,13 @@ type Stats struct {
 	// MalformedPackets counts connections closed because a client sent a
 	// malformed, oversized or forbidden packet.
 	MalformedPackets int64
+	// MessagesRescued counts messages that plain mochi v2.7.9 would have
+	// lost and the broker delivered: acknowledged to a publisher whose
+	// connection closed before mochi routed them, or routed to a
+	// connection whose session was being taken over (docs/BROKER.md,
+	// hardening items 7 and 8). Nonzero is not a fault; it shows those
+	// races happening.
+	MessagesRescued int64
 
 	Retained int // retained messages, $SYS topics excluded
 }
@@ -55,6 +62,7 @@ func (s *Server) Stats() Stats {
 		MessagesDropped: atomic.LoadInt64(&info.MessagesDropped) +
 			atomic.LoadInt64(&info.InflightDropped) + s.hook.dropped.Load(),
 		MalformedPackets: s.hook.invalid.Load(),
+		MessagesRescued:  s.hook.rescued.Load(),
 	}
 	groups := map[string]*SharedGroup{}
 	for id, cl := range s.mochi.Clients.GetAll() {

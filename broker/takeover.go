@@ -94,6 +94,7 @@ func (h *hook) adopt(cl *mqtt.Client, pk packets.Packet) {
 	}
 	pk.Expiry = max(pk.Expiry, 0) // not parked (see OnSessionEstablished)
 	cl.State.Inflight.Set(pk)
+	h.rescued.Add(1)
 	_ = cl.WritePacket(pk)
 	h.srv.log.Debug("broker: delivered a message that reached a taken-over connection", "client", cl.ID, "topic", pk.TopicName)
 }
