@@ -241,14 +241,19 @@ func (c *serverConn) Write(p []byte) (int, error) {
 	if c.resending {
 		p = c.collectResent(p)
 	}
+	c.send(p)
+	return n, nil
+}
+
+// send writes b through the send window. c.wmu must be held.
+func (c *serverConn) send(b []byte) {
 	if c.window.max == 0 {
-		c.write(p)
-		return n, nil
+		c.write(b)
+		return
 	}
-	c.wbuf = c.window.admit(c.wbuf[:0], p)
+	c.wbuf = c.window.admit(c.wbuf[:0], b)
 	c.write(c.wbuf)
 	c.trimWriteBuffer()
-	return n, nil
 }
 
 // holdAck keeps back the PUBACK or PUBREC of the PUBLISH being processed
@@ -291,12 +296,7 @@ func (c *serverConn) releaseAck() {
 	if len(c.held) == 0 {
 		return
 	}
-	if c.window.max == 0 {
-		c.write(c.held)
-	} else {
-		c.wbuf = c.window.admit(c.wbuf[:0], c.held)
-		c.write(c.wbuf)
-	}
+	c.send(c.held)
 	c.held = c.held[:0]
 }
 

@@ -193,15 +193,7 @@ func TestSmallReceiveMaximumUnderConcurrentLoad(t *testing.T) {
 func TestResumedSessionRespectsReceiveMaximum(t *testing.T) {
 	_, addr := start(t, nil)
 	const window, total = 2, 10
-	c := dialRaw(t, addr, "resume-flow", window, true)
-	c.subscribe("resume/flow", 1)
-	_ = c.conn.Close()
-	time.Sleep(100 * time.Millisecond) // let the broker see the connection end
-	pub := pahotest.MustDial(t, addr, pahotest.Options{ClientID: "resume-pub"})
-	for i := range total {
-		pub.Publish(t, "resume/flow", 1, false, []byte(strconv.Itoa(i)))
-	}
-	c = dialRaw(t, addr, "resume-flow", window, true)
+	c := resumeWithQueue(t, addr, "resume-flow", window, total)
 	got := map[string]bool{}
 	var unacked []*packet.Publish
 	for range window {
@@ -228,15 +220,7 @@ func TestResumedSessionRespectsReceiveMaximum(t *testing.T) {
 func TestResumedSessionKeepsOrder(t *testing.T) {
 	_, addr := start(t, nil)
 	const total = 200
-	c := dialRaw(t, addr, "order", 0, true)
-	c.subscribe("order/t", 1)
-	_ = c.conn.Close()
-	time.Sleep(100 * time.Millisecond) // let the broker see the connection end
-	pub := pahotest.MustDial(t, addr, pahotest.Options{ClientID: "order-pub"})
-	for i := range total {
-		pub.Publish(t, "order/t", 1, false, []byte(strconv.Itoa(i)))
-	}
-	c = dialRaw(t, addr, "order", 0, true)
+	c := resumeWithQueue(t, addr, "order", 0, total)
 	for i := range total {
 		p := c.nextPublish(5 * time.Second)
 		if want := strconv.Itoa(i); string(p.Payload) != want {
@@ -244,4 +228,20 @@ func TestResumedSessionKeepsOrder(t *testing.T) {
 		}
 		c.send(&packet.Puback{PacketID: p.PacketID})
 	}
+}
+
+// resumeWithQueue subscribes client id (Receive Maximum rm) at QoS 1 to
+// the topic named after it, leaves, has total messages "0", "1", …
+// published to its session while it is away, and resumes the session.
+func resumeWithQueue(t *testing.T, addr, id string, rm uint16, total int) *rawClient {
+	t.Helper()
+	c := dialRaw(t, addr, id, rm, true)
+	c.subscribe(id+"/t", 1)
+	_ = c.conn.Close()
+	time.Sleep(100 * time.Millisecond) // let the broker see the connection end
+	pub := pahotest.MustDial(t, addr, pahotest.Options{ClientID: id + "-pub"})
+	for i := range total {
+		pub.Publish(t, id+"/t", 1, false, []byte(strconv.Itoa(i)))
+	}
+	return dialRaw(t, addr, id, rm, true)
 }

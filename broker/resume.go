@@ -84,11 +84,5 @@ func (c *serverConn) resumeOrder(cl *mqtt.Client) {
 		all = append(all, pk...)
 	}
 	c.resent = nil
-	if c.window.max == 0 {
-		c.write(all)
-		return
-	}
-	c.wbuf = c.window.admit(c.wbuf[:0], all)
-	c.write(c.wbuf)
-	c.trimWriteBuffer()
+	c.send(all)
 }

@@ -32,7 +32,8 @@ func (h *hook) OnConnect(cl *mqtt.Client, pk packets.Packet) error {
 // lateMessages), or drops them when the client started clean.
 func (h *hook) OnSessionEstablished(cl *mqtt.Client, pk packets.Packet) {
 	cl.State.Inflight.ResetSendQuota(0)
-	if c := connOf(cl); c != nil {
+	c := connOf(cl)
+	if c != nil {
 		c.resumeOrder(cl) // the session's resends, in their original order
 	}
 	for _, pk := range cl.State.Inflight.GetAll(true) {
@@ -41,7 +42,6 @@ func (h *hook) OnSessionEstablished(cl *mqtt.Client, pk packets.Packet) {
 		pk.FixedHeader.Dup = true // the session's resend may have sent it already
 		_ = cl.WritePacket(pk)
 	}
-	c := connOf(cl)
 	if c == nil {
 		return
 	}

@@ -86,8 +86,8 @@ func (h *hook) adopt(cl *mqtt.Client, pk packets.Packet) {
 		}
 		id, err := cl.NextPacketID() // the id is taken by another message on this connection
 		if err != nil {
-			h.dropped.Add(1)
-			h.srv.log.Warn("broker: message dropped: the session has no free packet id", "client", cl.ID, "topic", pk.TopicName)
+			h.dropped.Add(1) // mochi counts only its own exhaustions
+			h.OnPacketIDExhausted(cl, pk)
 			return
 		}
 		pk.PacketID = uint16(id)
