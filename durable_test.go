@@ -124,7 +124,6 @@ func TestDurableSubscriberKeepsIdentityAndSession(t *testing.T) {
 		id := first.ClientID()
 		_ = first.Close()
 		_ = st.Close()
-		time.Sleep(200 * time.Millisecond) // mochi v2.7.9: let it finish with the old connection
 
 		pub := dial(t, srv)
 		for i := range 5 {
