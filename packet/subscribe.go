@@ -17,7 +17,13 @@ func (s *Subscription) options() byte {
 
 func (s *Subscription) check(v Version) error {
 	if s.QoS > QoS2 {
-		return errf(MalformedPacket, SUBSCRIBE, "filter %q asks for QoS %d, must be 0, 1 or 2 (MQTT-3.8.3-4)", s.Filter, s.QoS)
+		// MQTT 5 makes a Maximum QoS of 3 a Protocol Error (§3.8.3.1);
+		// MQTT 3.1.1 makes it a malformed packet (its MQTT-3.8.3-4).
+		code := ProtocolError
+		if v == V311 {
+			code = MalformedPacket
+		}
+		return errf(code, SUBSCRIBE, "filter %q asks for QoS %d, must be 0, 1 or 2 (§3.8.3.1)", s.Filter, s.QoS)
 	}
 	if s.RetainHandling > 2 {
 		return errf(ProtocolError, SUBSCRIBE, "filter %q has Retain Handling %d, must be 0, 1 or 2 (§3.8.3.1)", s.Filter, s.RetainHandling)
