@@ -24,8 +24,11 @@ var reasonSets = func() (s [16][4]uint64) {
 		SharedSubscriptionsNotSupported, SubscriptionIdentifiersNotSupported, WildcardSubscriptionsNotSupported)
 	add(UNSUBACK, Success, NoSubscriptionExisted, UnspecifiedError, ImplementationSpecificError,
 		NotAuthorized, TopicFilterInvalid, PacketIdentifierInUse)
+	// Bad authentication method (0x8C) is missing from §3.14.2.1's list but
+	// allowed in DISCONNECT by the reason code table of §2.4, which a server
+	// ending a failed re-authentication (§4.12.1) may follow.
 	add(DISCONNECT, NormalDisconnection, DisconnectWithWillMessage, UnspecifiedError, MalformedPacket,
-		ProtocolError, ImplementationSpecificError, NotAuthorized, ServerBusy, ServerShuttingDown,
+		ProtocolError, ImplementationSpecificError, NotAuthorized, ServerBusy, ServerShuttingDown, BadAuthenticationMethod,
 		KeepAliveTimeout, SessionTakenOver, TopicFilterInvalid, TopicNameInvalid, ReceiveMaximumExceeded,
 		TopicAliasInvalid, PacketTooLarge, MessageRateTooHigh, QuotaExceeded, AdministrativeAction,
 		PayloadFormatInvalid, RetainNotSupported, QoSNotSupported, UseAnotherServer, ServerMoved,
