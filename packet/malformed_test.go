@@ -6,6 +6,7 @@ import (
 	"encoding/hex"
 	"errors"
 	"io"
+	"runtime"
 	"strings"
 	"testing"
 )
@@ -213,6 +214,16 @@ func TestSizeCheckedBeforeAllocation(t *testing.T) {
 	assertError(t, err, PacketTooLarge, "exceeds the maximum packet size of 1048576 bytes")
 	if allocs > 10 {
 		t.Errorf("rejecting an oversized packet took %.0f allocations", allocs)
+	}
+	// Counting allocations cannot tell one 256 MB buffer from a small one:
+	// count the bytes too.
+	var before, after runtime.MemStats
+	runtime.ReadMemStats(&before)
+	_, err = ReadPacket(bufio.NewReaderSize(bytes.NewReader(in), 16), V5, 1<<20)
+	runtime.ReadMemStats(&after)
+	assertError(t, err, PacketTooLarge, "exceeds the maximum packet size")
+	if n := after.TotalAlloc - before.TotalAlloc; n > 64<<10 {
+		t.Errorf("rejecting a packet that announces 256 MB allocated %d bytes", n)
 	}
 	h, err := ReadFixedHeader(bufio.NewReader(bytes.NewReader(in)), 0)
 	if err != nil || h.Remaining != 268435455 || h.Len != 5 || h.Type != PUBLISH {
