@@ -63,6 +63,7 @@ type conn struct {
 	// does without them: the reader's, and the ack queue's (used under its
 	// lock, allocated with it).
 	rs      *readScratch
+	routed  []*Subscription // onPublish's, reused
 	as      *ackScratch
 	wPubrel packet.Pubrel
 	body    []byte
@@ -332,8 +333,9 @@ func (cn *conn) handle(h packet.FixedHeader, body []byte) error {
 	switch h.Type {
 	case packet.PUBLISH:
 		p := &rs.publish
-		// The message is handed to handlers: never reuse its slices.
-		p.Payload, p.Properties.UserProperties, p.Properties.SubscriptionIdentifiers, p.Properties.CorrelationData = nil, nil, nil, nil
+		// The message is handed to handlers: never reuse its slices, except
+		// the Subscription Identifiers, which onPublish copies.
+		p.Payload, p.Properties.UserProperties, p.Properties.CorrelationData = nil, nil, nil
 		if err := decode(p); err != nil {
 			return err
 		}

@@ -1,6 +1,7 @@
 package mqttkit
 
 import (
+	"slices"
 	"sync"
 	"sync/atomic"
 
@@ -59,7 +60,7 @@ func (a *arrival) settle(hold bool) {
 	a.handled = true
 	q, seq := a.q, a.seq
 	a.mu.Unlock()
-	a.recordHandled(func() { q.Done(seq, byte(packet.Success)) })
+	a.recordHandled(q, seq)
 }
 
 // onPublish routes an inbound PUBLISH to the handlers of the subscriptions
@@ -120,7 +121,9 @@ func (cn *conn) onPublish(p *packet.Publish) error {
 		}
 		a.q, a.seq = acks, seq
 	}
-	subs := c.route(p)
+	// The reader's own slice: route allocates nothing per message.
+	cn.routed = c.route(p, cn.routed[:0])
+	subs := cn.routed
 	if len(subs) == 0 {
 		c.stats.unrouted.Add(1)
 		c.log.Debug("mqttkit: message matched no subscription; acknowledged", "topic", p.Topic)
@@ -146,6 +149,14 @@ func (cn *conn) onPublish(p *packet.Publish) error {
 			sub:        s,
 		}
 		m.Properties.TopicAlias = 0
+		switch ids := p.Properties.SubscriptionIdentifiers; len(ids) {
+		case 0:
+		case 1:
+			m.subID[0] = ids[0]
+			m.Properties.SubscriptionIdentifiers = m.subID[:]
+		default:
+			m.Properties.SubscriptionIdentifiers = slices.Clone(ids)
+		}
 		switch s.deliver(cn, m) {
 		case unsubscribed:
 			if a != nil {
@@ -160,11 +171,10 @@ func (cn *conn) onPublish(p *packet.Publish) error {
 	return nil
 }
 
-// route returns the subscriptions an inbound message is for: those whose
-// identifiers it carries, each once, or, when it carries none, those whose
-// filters match its topic.
-func (c *Client) route(p *packet.Publish) []*Subscription {
-	var out []*Subscription
+// route appends to out the subscriptions an inbound message is for: those
+// whose identifiers it carries, each once, or, when it carries none, those
+// whose filters match its topic.
+func (c *Client) route(p *packet.Publish, out []*Subscription) []*Subscription {
 	c.subMu.RLock()
 	defer c.subMu.RUnlock()
 	for _, id := range p.Properties.SubscriptionIdentifiers {

@@ -163,27 +163,27 @@ func (c *Client) subscriptionIDLocked(s *Subscription) uint32 {
 }
 
 // recordHandled makes "handled" durable for an inbound QoS 2 message with a
-// session State and then calls ack, which lets its PUBREC go: a copy the
-// server sends after a crash is then acknowledged, not handled again
-// (exactly once across a restart). Without a State, or with the record
-// durable already, ack runs at once; otherwise a goroutine waits for the
-// commit, so that neither the read loop nor a worker waits for an fsync
-// (concurrent records share one). A failed commit still lets the PUBREC go:
-// the message was handled, and the store reports its error on the next
-// publish.
-func (a *arrival) recordHandled(ack func()) {
+// session State and then marks entry seq of q done, which lets its PUBREC
+// go: a copy the server sends after a crash is then acknowledged, not
+// handled again (exactly once across a restart). Without a State, or with
+// the record durable already, the entry is done at once; otherwise a
+// goroutine waits for the commit, so that neither the read loop nor a
+// worker waits for an fsync (concurrent records share one). A failed commit
+// still lets the PUBREC go: the message was handled, and the store reports
+// its error on the next publish.
+func (a *arrival) recordHandled(q *session.AckQueue, seq uint64) {
 	if a.state == nil {
-		ack()
+		q.Done(seq, byte(packet.Success))
 		return
 	}
 	cm := a.state.HandledInboundQoS2(a.id)
 	if cm == nil || isDone(cm) {
-		ack()
+		q.Done(seq, byte(packet.Success))
 		return
 	}
 	go func() {
 		<-cm.Done()
-		ack()
+		q.Done(seq, byte(packet.Success))
 	}()
 }
 

@@ -35,6 +35,7 @@ type Message struct {
 	arr     *arrival      // the inbound exchange to acknowledge; nil at QoS 0
 	sub     *Subscription // the subscription that delivered it
 	settled uint32        // 1 once acknowledged or held, atomically
+	subID   [1]uint32     // backs a single Subscription Identifier, saving an allocation
 }
 
 // Ack acknowledges a message of a ManualAck subscription, from any goroutine
