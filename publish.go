@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"log/slog"
 	"sync"
 	"time"
 	"unicode/utf8"
@@ -58,16 +59,17 @@ func WithUserProperty(key, value string) PublishOption {
 // completes. Records of Publish are pooled: the publish path allocates
 // nothing per message.
 type outbound struct {
-	pub      packet.Publish
-	id       uint16 // packet id while in flight, 0 before
-	seq      uint64 // order of admission, for resending in order
-	sent     bool   // written on some connection: resend with DUP
-	released bool   // QoS 2: PUBREC received, PUBREL sent
-	async    bool   // done is closed, not signalled; the record is not reused
-	waiting  bool   // a Publish call waits for it (false: abandoned)
-	finished bool
-	err      error
-	done     chan struct{}
+	pub       packet.Publish
+	id        uint16 // packet id while in flight, 0 before
+	seq       uint64 // order of admission, for resending in order
+	sent      bool   // written on some connection: resend with DUP
+	released  bool   // QoS 2: PUBREC received, PUBREL sent
+	relResent bool   // QoS 2: the PUBREL was sent again on a new connection
+	async     bool   // done is closed, not signalled; the record is not reused
+	waiting   bool   // a Publish call waits for it (false: abandoned)
+	finished  bool
+	err       error
+	done      chan struct{}
 
 	// With WithStore (durable.go): the record's durability, and for
 	// PublishAsync the Stored channel, closed once under the client lock.
@@ -289,6 +291,7 @@ func (c *Client) admitLocked(o *outbound) error {
 // released unless the caller handles that.
 func (c *Client) sendLocked(cn *conn, o *outbound, resumed bool) error {
 	if o.released {
+		o.relResent = true
 		cn.wPubrel.PacketID, cn.wPubrel.ReasonCode = o.id, packet.Success
 		_ = cn.w.Append(&cn.wPubrel, packet.V5, cn.maxPacket)
 		return nil
@@ -540,6 +543,20 @@ func (c *Client) onPubcomp(cn *conn, p *packet.Pubcomp) {
 		return
 	}
 	c.releaseLocked(o)
+	if p.ReasonCode == packet.PacketIdentifierNotFound {
+		// The server accepted the message with its PUBREC; PUBCOMP only
+		// frees the packet id. Not knowing the id of a PUBREL sent again
+		// after a reconnect means its first PUBCOMP was lost with the
+		// connection (§3.7.2.1: "not an error during recovery").
+		level := slog.LevelWarn
+		if o.relResent {
+			level = slog.LevelDebug
+		}
+		c.log.Log(context.Background(), level, "mqttkit: server did not know the packet id of a PUBREL; the message was accepted with PUBREC, so it counts as delivered",
+			"packet_id", p.PacketID, "topic", o.pub.Topic, "resent", o.relResent)
+		c.finishLocked(o, nil)
+		return
+	}
 	c.finishLocked(o, c.ackError(packet.PUBCOMP, p.ReasonCode, p.Properties.ReasonString))
 }
 
