@@ -26,6 +26,14 @@ type recorder struct {
 // granting QoS 1, a QoS 1 PUBLISH a PUBACK.
 func newRecorder(t *testing.T, connack func(n int, c *packet.Connect) *packet.Connack) *recorder {
 	t.Helper()
+	return newScriptedRecorder(t, connack, nil)
+}
+
+// newScriptedRecorder is newRecorder where answer, when it returns a
+// packet, replaces the default answer to a packet from the client (nil:
+// the default; a PUBLISH answered with nil at QoS 2 gets nothing).
+func newScriptedRecorder(t *testing.T, connack func(n int, c *packet.Connect) *packet.Connack, answer func(packet.Packet) packet.Packet) *recorder {
+	t.Helper()
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
@@ -60,14 +68,14 @@ func newRecorder(t *testing.T, connack func(n int, c *packet.Connect) *packet.Co
 			go func() {
 				defer wg.Done()
 				defer nc.Close()
-				r.serve(nc, n, connack)
+				r.serve(nc, n, connack, answer)
 			}()
 		}
 	}()
 	return r
 }
 
-func (r *recorder) serve(nc net.Conn, n int, connack func(int, *packet.Connect) *packet.Connack) {
+func (r *recorder) serve(nc net.Conn, n int, connack func(int, *packet.Connect) *packet.Connack, answer func(packet.Packet) packet.Packet) {
 	_ = nc.SetDeadline(time.Now().Add(30 * time.Second)) // bounded
 	br := bufio.NewReader(nc)
 	send := func(p packet.Packet) {
@@ -95,6 +103,12 @@ func (r *recorder) serve(nc net.Conn, n int, connack func(int, *packet.Connect) 
 		select {
 		case r.got <- p:
 		default:
+		}
+		if answer != nil {
+			if a := answer(p); a != nil {
+				send(a)
+				continue
+			}
 		}
 		switch p := p.(type) {
 		case *packet.Pingreq:
