@@ -528,7 +528,7 @@ func (c *Client) onPubrec(cn *conn, p *packet.Pubrec) {
 	}
 	o.released = true
 	if c.state != nil {
-		c.state.ReleaseOutbound(o.seq)
+		c.state.ReleaseOutbound(o.seq, true)
 	}
 	_ = c.sendLocked(cn, o, true)
 }

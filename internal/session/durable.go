@@ -178,11 +178,19 @@ func (d *Durable) AddOutbound(seq uint64, p *packet.Publish) Commit {
 }
 
 // ReleaseOutbound implements State: the PUBREL marker.
-func (d *Durable) ReleaseOutbound(seq uint64) {
+func (d *Durable) ReleaseOutbound(seq uint64, released bool) {
 	d.mu.Lock()
 	defer d.mu.Unlock()
+	k := store.Key{Kind: store.Released, ID: seq}
+	if !released {
+		if d.released[seq] {
+			delete(d.released, seq)
+			d.st.Delete(k)
+		}
+		return
+	}
 	d.released[seq] = true
-	d.st.Put(store.Key{Kind: store.Released, ID: seq}, nil)
+	d.st.Put(k, nil)
 }
 
 // RemoveOutbound implements State. The message's record goes before its

@@ -60,8 +60,10 @@ func TestDurableLoadGivesBackTheSession(t *testing.T) {
 					t.Fatal(cm.Err())
 				}
 			}
-			d.ReleaseOutbound(2)
-			d.ReleaseOutbound(3)
+			d.ReleaseOutbound(2, true)
+			d.ReleaseOutbound(3, true)
+			d.ReleaseOutbound(4, true)
+			d.ReleaseOutbound(4, false) // the server lost its session: published again
 			d.RemoveOutbound(3) // complete after its PUBREL
 			d.RemoveOutbound(1)
 			d.AddInboundQoS2(40)

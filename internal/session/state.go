@@ -26,8 +26,10 @@ type State interface {
 	// message.
 	AddOutbound(seq uint64, p *packet.Publish) Commit
 	// ReleaseOutbound records that QoS 2 message seq was received by the
-	// server (PUBREC): after a restart only its PUBREL is sent again.
-	ReleaseOutbound(seq uint64)
+	// server (PUBREC): after a restart only its PUBREL is sent again. With
+	// released false it takes that back: the server lost its session, and
+	// the message is published again from the start.
+	ReleaseOutbound(seq uint64, released bool)
 	// RemoveOutbound records that message seq is complete or withdrawn.
 	RemoveOutbound(seq uint64)
 	// AddInboundQoS2 records that inbound QoS 2 message id was received and
@@ -100,10 +102,10 @@ func (m *Memory) AddOutbound(seq uint64, p *packet.Publish) Commit {
 }
 
 // ReleaseOutbound implements State.
-func (m *Memory) ReleaseOutbound(seq uint64) {
+func (m *Memory) ReleaseOutbound(seq uint64, released bool) {
 	m.mu.Lock()
 	if o := m.out[seq]; o != nil {
-		o.Released = true
+		o.Released = released
 	}
 	m.mu.Unlock()
 }
