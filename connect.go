@@ -296,20 +296,18 @@ func (c *Client) down(cn *conn, err error) {
 }
 
 // sessionLostLocked adapts the client to a server that has no session for
-// it: outbound QoS 2 messages that reached PUBREL were received by the server
-// and are complete; everything else will be published again from scratch;
-// inbound QoS 2 state is meaningless.
+// it: every outbound message in flight is published again from scratch,
+// including QoS 2 messages the server acknowledged with PUBREC: a broker
+// that hands QoS 2 on only at PUBREL (Mosquitto) lost them with the session,
+// and one that handed them on at PUBLISH (mochi) gets a duplicate, never a
+// loss. Inbound QoS 2 state is forgotten: the server forgot it too.
 func (c *Client) sessionLostLocked() {
-	for id, o := range c.inflight {
+	for _, o := range c.inflight {
 		if o.released {
-			delete(c.inflight, id)
-			c.ids.Put(id)
-			c.inUse--
+			o.released = false
 			if c.state != nil {
-				c.state.RemoveOutbound(o.seq)
+				c.state.ReleaseOutbound(o.seq, false)
 			}
-			c.finishLocked(o, nil)
-			continue
 		}
 		o.sent = false
 	}

@@ -179,8 +179,9 @@ func TestDurablePublishCompletes(t *testing.T) {
 
 // A store left by a process that died in the middle of a QoS 2 exchange:
 // one message the server had received (PUBREL marker) and one it had not.
-// The server has no session for the client any more, so the first is
-// complete and the second is published again; both results complete and
+// The server has no session for the client any more, so both are published
+// again, in their order: a broker that hands QoS 2 on only at PUBREL
+// (Mosquitto) lost the first with the session. Both results complete and
 // the store ends up empty.
 func TestDurableResumesQoS2(t *testing.T) {
 	mqtttest.EachBroker(t, func(t *testing.T, srv mqtttest.Server) {
@@ -213,8 +214,10 @@ func TestDurableResumesQoS2(t *testing.T) {
 				t.Fatalf("resumed[%d]: %v", i, err)
 			}
 		}
-		if m := col.next(t); string(m.Payload) != "1" {
-			t.Fatalf("subscriber got %q, want the message the server never received (1)", m.Payload)
+		for _, want := range []string{"0", "1"} {
+			if m := col.next(t); string(m.Payload) != want {
+				t.Fatalf("subscriber got %q, want %q", m.Payload, want)
+			}
 		}
 		col.none(t, 200*time.Millisecond)
 		_ = c.Close()

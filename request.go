@@ -80,8 +80,8 @@ func (c *Client) onRequestAck(id uint16, codes []packet.ReasonCode, reason strin
 // restoreLocked brings a new connection up to date: subscriptions are sent
 // again when the server has no session, then the publishes in flight are
 // resent in their original order (with DUP when the session is resumed) and
-// the PUBRELs of QoS 2 messages the server already received (when it kept
-// them: otherwise they are published again).
+// the PUBRELs of QoS 2 messages the server already received (after
+// sessionLostLocked when the server has no session).
 func (c *Client) restoreLocked(cn *conn, sessionPresent bool) {
 	if !sessionPresent {
 		c.subMu.RLock()
@@ -102,17 +102,6 @@ func (c *Client) restoreLocked(cn *conn, sessionPresent bool) {
 	}
 	slices.SortFunc(list, func(a, b *outbound) int { return cmp.Compare(a.seq, b.seq) })
 	for _, o := range list {
-		if o.released && !sessionPresent {
-			// The server acknowledged the PUBLISH with PUBREC but lost its
-			// session: a broker that hands a QoS 2 message on only at
-			// PUBREL (Mosquitto) never delivered it. It is published again,
-			// as new: a duplicate where the broker had delivered it at
-			// PUBLISH (mochi), never a loss.
-			o.released, o.sent = false, false
-			if c.state != nil {
-				c.state.ReleaseOutbound(o.seq, false)
-			}
-		}
 		c.sendLocked(cn, o, sessionPresent)
 	}
 }

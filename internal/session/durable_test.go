@@ -64,7 +64,7 @@ func TestDurableLoadGivesBackTheSession(t *testing.T) {
 			d.ReleaseOutbound(3, true)
 			d.ReleaseOutbound(4, true)
 			d.ReleaseOutbound(4, false) // the server lost its session: published again
-			d.RemoveOutbound(3) // complete after its PUBREL
+			d.RemoveOutbound(3)         // complete after its PUBREL
 			d.RemoveOutbound(1)
 			d.AddInboundQoS2(40)
 			d.AddInboundQoS2(41)
