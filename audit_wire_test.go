@@ -277,3 +277,43 @@ func TestAuditAcksInArrivalOrderAfterHandlers(t *testing.T) {
 		}
 	}
 }
+
+// Outbound topic aliases are off by default even when the server allows
+// them, and with WithOutboundTopicAliases a repeated topic goes out as its
+// alias alone.
+func TestAuditOutboundTopicAliasDefaultOff(t *testing.T) {
+	for _, tc := range []struct {
+		name    string
+		opts    []mqttkit.Option
+		aliased bool
+	}{
+		{"default", nil, false},
+		{"WithOutboundTopicAliases", []mqttkit.Option{mqttkit.WithOutboundTopicAliases()}, true},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			r := newRecorder(t, func(int, *packet.Connect) *packet.Connack {
+				ack := &packet.Connack{}
+				ack.Properties.TopicAliasMaximum = 10
+				ack.Properties.Present = ack.Properties.Present.With(packet.PropTopicAliasMaximum)
+				return ack
+			})
+			c := dialURL(t, r.url, tc.opts...)
+			r.nextConnect(t)
+			ctx := testCtx(t, 10*time.Second)
+			for range 2 {
+				if err := c.Publish(ctx, "alias/t", nil, mqttkit.QoS1); err != nil {
+					t.Fatal(err)
+				}
+			}
+			first, _ := r.nextPacket(t).(*packet.Publish)
+			second, _ := r.nextPacket(t).(*packet.Publish)
+			if first == nil || second == nil || first.Topic != "alias/t" {
+				t.Fatalf("got %v and %v, want two PUBLISHes, the first with its topic", first, second)
+			}
+			gotAliased := second.Topic == "" && second.Properties.TopicAlias != 0 && second.Properties.TopicAlias == first.Properties.TopicAlias
+			if gotAliased != tc.aliased || (!tc.aliased && (first.Properties.TopicAlias != 0 || second.Properties.TopicAlias != 0)) {
+				t.Fatalf("PUBLISHes %v then %v: want aliased = %v", first, second, tc.aliased)
+			}
+		})
+	}
+}
