@@ -304,3 +304,42 @@ func TestAuditLifecycleHooks(t *testing.T) {
 		}
 	})
 }
+
+// Network errors are retried with backoff, not in a tight loop: a server
+// that closes every connection at once sees a bounded number of attempts,
+// more than one, while Dial's context lasts. (With WithBackoff(20ms,
+// 200ms) and full jitter, 2 s allow about 20; a loop without backoff
+// makes thousands.)
+func TestAuditBackoffBetweenAttempts(t *testing.T) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	accepted := make(chan int, 1)
+	go func() {
+		n := 0
+		defer func() { accepted <- n }()
+		for {
+			nc, err := ln.Accept()
+			if err != nil {
+				return
+			}
+			n++
+			_ = nc.Close()
+		}
+	}()
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
+	defer cancel()
+	c, err := mqttkit.Dial(ctx, "mqtt://"+ln.Addr().String(), mqttkit.WithBackoff(20*time.Millisecond, 200*time.Millisecond),
+		mqttkit.WithLogger(testLogger(t)))
+	if err == nil {
+		_ = c.Close()
+		t.Fatal("Dial succeeded against a server that closes every connection")
+	}
+	_ = ln.Close()
+	n := <-accepted
+	t.Logf("%d attempts in 2s", n)
+	if n < 3 || n > 60 {
+		t.Fatalf("%d connection attempts in 2s with backoff 20ms..200ms, want between 3 and 60", n)
+	}
+}
