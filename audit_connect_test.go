@@ -220,8 +220,9 @@ func deadURL(t *testing.T) string {
 	return url
 }
 
-// Dial tries a URL list in turn (comma-separated, then WithServers), and a
-// reconnect moves on to the next server when the current one refuses.
+// Dial tries a URL list in turn (comma-separated, then WithServers; mqtt://
+// and tcp://), and a reconnect moves on to the next server when the current
+// one refuses.
 func TestAuditServerListTriedInTurn(t *testing.T) {
 	mqtttest.EachBroker(t, func(t *testing.T, srv mqtttest.Server) {
 		var mu sync.Mutex
@@ -232,7 +233,8 @@ func TestAuditServerListTriedInTurn(t *testing.T) {
 			mu.Unlock()
 		}
 		dead := deadURL(t)
-		c := dialURL(t, dead+","+srv.URL(), mqttkit.WithServers(srv.DirectURL()), mqttkit.OnConnect(record))
+		direct := "tcp://" + strings.TrimPrefix(srv.DirectURL(), "mqtt://")
+		c := dialURL(t, dead+","+srv.URL(), mqttkit.WithServers(direct), mqttkit.OnConnect(record))
 		mu.Lock()
 		if len(servers) != 1 || servers[0] != srv.URL() {
 			t.Errorf("first connection to %v, want %s after the dead %s", servers, srv.URL(), dead)
@@ -254,8 +256,8 @@ func TestAuditServerListTriedInTurn(t *testing.T) {
 			time.Sleep(10 * time.Millisecond)
 		}
 		mu.Lock()
-		if servers[1] != srv.DirectURL() {
-			t.Errorf("reconnected to %s, want %s (the only one left)", servers[1], srv.DirectURL())
+		if servers[1] != direct {
+			t.Errorf("reconnected to %s, want %s (the only one left)", servers[1], direct)
 		}
 		mu.Unlock()
 		if err := c.Publish(testCtx(t, 10*time.Second), "list/t", nil, mqttkit.QoS1); err != nil {
