@@ -106,8 +106,13 @@ func Dial(ctx context.Context, urls string, opts ...Option) (*Client, error) {
 	if c.clientID == "" {
 		c.clientID = generateClientID()
 	}
-	if !cfg.cleanStartSet {
-		c.cfg.cleanStart = cfg.clientID != "" && !cfg.groupAtDial()
+	if cfg.groupAtDial() {
+		c.persistForGroup() // the first CONNECT already asks for a member's session
+		if !cfg.cleanStartSet {
+			c.cfg.cleanStart = false
+		}
+	} else if !cfg.cleanStartSet {
+		c.cfg.cleanStart = cfg.clientID != ""
 	}
 	if err := c.resume(ctx); err != nil {
 		return nil, err
@@ -246,12 +251,20 @@ func (c *Client) Close() error {
 	cn := c.cn
 	c.failPendingLocked(ErrClosed)
 	// A session the user did not ask for ends with the client; a consumer
-	// group member's (and any chosen one) stays for the next process.
-	keep := c.cfg.sessionExpirySet || c.sessionExpiry >= c.cfg.groupExpiry
+	// group member's (and any chosen one) stays for the next process, as
+	// long as the client now asks for: a Group subscribed after Dial raised
+	// it above what this connection's CONNECT said.
+	var expiry uint32
+	if c.cfg.sessionExpirySet || c.sessionExpiry >= c.cfg.groupExpiry {
+		expiry = c.sessionExpiry
+	}
 	c.mu.Unlock()
 	if cn != nil {
 		d := &packet.Disconnect{ReasonCode: packet.NormalDisconnection}
-		if !keep && cn.sessionExpiry != 0 {
+		// DISCONNECT may change the CONNECT's expiry, except from 0 to
+		// non-zero, a protocol error (MQTT v5 §3.14.2.2.2).
+		if expiry != cn.sessionExpiry && cn.sessionExpiry != 0 {
+			d.Properties.SessionExpiryInterval = expiry
 			d.Properties.Present = d.Properties.Present.With(packet.PropSessionExpiryInterval)
 		}
 		cn.disconnectWith(d, ErrClosed)

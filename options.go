@@ -127,9 +127,10 @@ func WithCleanStart(clean bool) Option {
 // Without this option the client asks for 60 seconds, so that nothing in
 // flight is lost when a connection drops and comes back, and ends the
 // session on Close (DISCONNECT with expiry 0); a client with a Group
-// subscription asks for one hour instead and keeps the session on Close, so
-// that a consumer group member restarted with the same WithClientID resumes
-// it.
+// subscription asks for one hour instead (in its first CONNECT when the
+// Group is a WithSubscription, else as Group says) and keeps the session on
+// Close, so that a consumer group member restarted with the same
+// WithClientID resumes it. A value chosen here always wins, 0 included.
 func WithSessionExpiry(d time.Duration) Option {
 	return func(c *config) {
 		c.sessionExpiry, c.sessionExpirySet = durationSeconds(d), true

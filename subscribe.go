@@ -49,10 +49,13 @@ var (
 // shared subscription ($share/name/filter): the server hands each message to
 // one member of the group. Publishers publish to the plain topic, never to
 // $share/…. A client without WithSessionExpiry switches to a one-hour
-// session when it makes a Group subscription (from its next CONNECT, and in
-// its DISCONNECT at Close), so that the messages in flight to it survive a
-// dropped connection and a restart with the same WithClientID. A name that
-// is empty or contains /, + or # is an error.
+// session when it makes a Group subscription, so that the messages in
+// flight to it survive a dropped connection and a restart with the same
+// WithClientID: with WithSubscription from its first CONNECT; with
+// Subscribe from its next CONNECT and in its DISCONNECT at Close (a process
+// that dies before either leaves the server the 60 s its CONNECT asked
+// for, so subscribe members at Dial). A name that is empty or contains /,
+// + or # is an error.
 func Group(name string) SubscribeOption {
 	return func(s *subConfig) { s.group, s.hasGroup = name, true }
 }
@@ -370,10 +373,13 @@ func (c *Client) subscribed(s *Subscription, r *request) error {
 }
 
 // persistForGroup switches a client whose user did not choose a session
-// expiry to the one-hour session of a consumer group member. The current
-// session already survives a dropped connection (60 s); the longer expiry
-// takes effect with the next CONNECT and with the DISCONNECT at Close,
-// without a reconnect now.
+// expiry to the one-hour session of a consumer group member. Dial calls it
+// before the first CONNECT when a WithSubscription has a Group, so that
+// CONNECT asks for the hour. A Group subscribed after Dial finds a
+// connection whose CONNECT asked for 60 s: the session already survives a
+// dropped connection, and the hour takes effect with the next CONNECT and
+// with the DISCONNECT at Close (Client.Close), without a reconnect now. A
+// process that dies before either keeps the server's 60 s.
 func (c *Client) persistForGroup() {
 	c.mu.Lock()
 	defer c.mu.Unlock()
