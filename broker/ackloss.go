@@ -34,6 +34,11 @@ func connOf(cl *mqtt.Client) *serverConn {
 // back until it is routed (see serverConn.holdAck).
 func (h *hook) OnPublish(cl *mqtt.Client, pk packets.Packet) (packets.Packet, error) {
 	if c := connOf(cl); c != nil && pk.FixedHeader.Qos > 0 {
+		c.publishing.Store(true)
+		if c.takenOver.Load() {
+			c.publishing.Store(false)
+			return pk, packets.ErrRejectPacket // sent again on the new connection (awaitTakenOver)
+		}
 		c.pub = publishing{active: true, pk: pk}
 		c.waitForRouting(pk.PacketID)
 	}
@@ -68,6 +73,7 @@ func (h *hook) OnPacketProcessed(cl *mqtt.Client, _ packets.Packet, err error) {
 	}
 	p := c.pub
 	c.pub = publishing{}
+	defer c.publishing.Store(false)
 	defer c.releaseAck()
 	if err == nil || !p.stored {
 		return

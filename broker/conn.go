@@ -33,8 +33,13 @@ type serverConn struct {
 	onInvalid func(c *serverConn, err *packet.Error)
 
 	// The publish being processed (see publishing), used only by the
-	// goroutine mochi serves the connection on.
-	pub publishing
+	// goroutine mochi serves the connection on; publishing says the same to
+	// a takeover (see awaitTakenOver).
+	pub        publishing
+	publishing atomic.Bool
+	// Set when another connection takes the session over: PUBLISH packets
+	// read since are refused (see awaitTakenOver).
+	takenOver atomic.Bool
 	// Set once mochi established the client's session on this connection
 	// (see lateMessages).
 	established atomic.Bool

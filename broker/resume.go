@@ -16,8 +16,10 @@ import (
 // and packet id (mochi numbers a session's messages in sequence) once it
 // is.
 
-// OnSessionEstablish starts collecting the session's resends.
+// OnSessionEstablish waits for the connection whose session is taken over
+// (see awaitTakenOver) and starts collecting the session's resends.
 func (h *hook) OnSessionEstablish(cl *mqtt.Client, _ packets.Packet) {
+	h.awaitTakenOver(cl)
 	if c := connOf(cl); c != nil {
 		c.wmu.Lock()
 		c.resending = true
