@@ -37,7 +37,7 @@ type conn struct {
 	subIDsOK      bool
 	topicAliasMax uint16
 	keepAlive     time.Duration
-	sessionExpiry uint32 // the Session Expiry Interval this connection's CONNECT asked for
+	sessionExpiry uint32 // the session's Session Expiry Interval: the CONNECT's, or the CONNACK's when the server set one
 
 	acks     *session.AckQueue // see ackQueue
 	acksSet  bool              // acks has its full size (reader goroutine only)

@@ -143,6 +143,9 @@ func (c *Client) connectOnce(ctx context.Context, u *url.URL, first bool) (*conn
 	}
 	cn := newConn(c, nc, br, u, &ack)
 	cn.sessionExpiry = connect.Properties.SessionExpiryInterval
+	if ack.Properties.Present.Has(packet.PropSessionExpiryInterval) {
+		cn.sessionExpiry = ack.Properties.SessionExpiryInterval // the server's choice wins (§3.2.2.3.2)
+	}
 	return cn, nil
 }
 

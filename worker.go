@@ -133,8 +133,12 @@ func (e *PanicError) Error() string { return fmt.Sprintf("mqttkit: handler panic
 func (c *Client) canRedeliver() bool {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	if c.sessionExpiry == 0 {
-		c.log.Warn("mqttkit: RedeliverOnError needs a session expiry above 0; acknowledging the failed message instead")
+	expiry := c.sessionExpiry
+	if c.cn != nil {
+		expiry = c.cn.sessionExpiry // what the server granted the session the message belongs to
+	}
+	if expiry == 0 {
+		c.log.Warn("mqttkit: RedeliverOnError needs a session expiry above 0 (asked for with WithSessionExpiry and granted by the server); acknowledging the failed message instead")
 		return false
 	}
 	return !c.closed && !c.draining
