@@ -216,16 +216,23 @@ func (cn *conn) keepalive() {
 			return
 		}
 	}
-	idle := min(now.Sub(cn.w.LastWrite()), now.Sub(lastRead))
-	if cn.pingSent.IsZero() && (now.Sub(cn.w.LastWrite()) >= idleLimit || now.Sub(lastRead) >= idleLimit) {
+	writeIdle, readIdle := now.Sub(cn.w.LastWrite()), now.Sub(lastRead)
+	if cn.pingSent.IsZero() && (writeIdle >= idleLimit || readIdle >= idleLimit) {
 		if err := cn.w.Append(&packet.Pingreq{}, packet.V5, 0); err != nil {
 			return
 		}
-		cn.pingSent = now
+		cn.pingSent, writeIdle = now, 0
 	}
-	next := idleLimit - idle
-	if !cn.pingSent.IsZero() {
-		next = ka/2 - now.Sub(cn.pingSent)
+	// The next check comes at the first of these: the write side idle for
+	// three quarters of the keepalive (MQTT-3.1.2-22: the client sends a
+	// packet at least once per keepalive, even while it reads nothing
+	// because handlers hold it back), the read side idle as long, or the
+	// PINGRESP overdue.
+	next := idleLimit - writeIdle
+	if cn.pingSent.IsZero() {
+		next = min(next, idleLimit-readIdle)
+	} else {
+		next = min(next, ka/2-now.Sub(cn.pingSent))
 	}
 	cn.kaTimer.Reset(max(next, 10*time.Millisecond))
 }
