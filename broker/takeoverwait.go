@@ -4,7 +4,6 @@ import (
 	"time"
 
 	mqtt "github.com/mochi-mqtt/server/v2"
-	"github.com/mochi-mqtt/server/v2/packets"
 )
 
 // When a client resumes its session on a new connection, mochi v2.7.9
@@ -16,15 +15,17 @@ import (
 // second time (1 or 2 duplicates in 2000 QoS 2 messages with connections
 // dropped every 200 ms). So the takeover marks the old connection taken
 // over, after which it refuses QoS 1 and 2 PUBLISH packets unacknowledged
-// (the client sends them again on the new connection), closes it, and
-// waits, at most maxTakeoverWait, for the PUBLISH it was processing: the
-// copy then holds that PUBREC, and the DUP is acknowledged, not routed
-// again.
+// (the client sends them again on the new connection), and waits, at most
+// maxTakeoverWait, for the PUBLISH it was processing: the copy then holds
+// that PUBREC, and the DUP is acknowledged, not routed again. Closing the
+// old connection is left to mochi: closed any earlier, a connection without
+// a session is cleaned up as if not taken over, under the client id the new
+// connection registers.
 
 // maxTakeoverWait bounds how long a takeover waits for the old connection.
 const maxTakeoverWait = 2 * time.Second
 
-// awaitTakenOver closes the connection that cl's session is taken from, if
+// awaitTakenOver marks the connection that cl's session is taken from, if
 // there is one, and waits until the PUBLISH it was processing is done.
 func (h *hook) awaitTakenOver(cl *mqtt.Client) {
 	old, ok := h.srv.mochi.Clients.Get(cl.ID)
@@ -35,8 +36,7 @@ func (h *hook) awaitTakenOver(cl *mqtt.Client) {
 	if oc == nil {
 		return
 	}
-	oc.takenOver.Store(true)
-	_ = h.srv.mochi.DisconnectClient(old, packets.ErrSessionTakenOver) // [MQTT-3.1.4-3]; mochi's own call then finds it closed
+	oc.takenOver.Store(true) // mochi closes it next, in inheritClientSession
 	for deadline := time.Now().Add(maxTakeoverWait); oc.publishing.Load() && time.Now().Before(deadline); {
 		time.Sleep(time.Millisecond)
 	}
