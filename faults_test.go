@@ -79,36 +79,7 @@ func TestNoLossWhileConnectionsDrop(t *testing.T) {
 		if _, err := sub.Subscribe(ctx, "drop/t", l, mqttkit.AtLeastOnce); err != nil {
 			t.Fatal(err)
 		}
-		stop := make(chan struct{})
-		stopDrops := sync.OnceFunc(func() { close(stop) })
-		defer stopDrops() // also when the test fails early
-		dropped := make(chan int, 1)
-		go func() {
-			drops := 0
-			defer func() { dropped <- drops }()
-			for drops < 100 { // bounded: at most 20 s of drops
-				select {
-				case <-stop:
-					return
-				case <-time.After(200 * time.Millisecond):
-					srv.DropClients()
-					drops++
-				}
-			}
-		}()
-		ids := make([]int, n)
-		results := make([]*mqttkit.PublishResult, 0, 256)
-		for i := range n {
-			ids[i] = i
-			results = append(results, pub.PublishAsync(ctx, "drop/t", []byte(strconv.Itoa(i)), mqttkit.QoS1))
-			if len(results) == cap(results) {
-				waitResults(t, ctx, results)
-				results = results[:0]
-			}
-		}
-		waitResults(t, ctx, results)
-		stopDrops()
-		drops := <-dropped
+		ids, drops := publishWhileDropping(t, ctx, srv, pub, "drop/t", n, mqttkit.QoS1)
 		missing, dups := l.waitAll(t, ids, 30*time.Second)
 		t.Logf("%d messages, %d connection drops, %d reconnects of the subscriber, %d duplicates",
 			n, drops, sub.Stats().Connects-1, dups)
@@ -122,6 +93,44 @@ func TestNoLossWhileConnectionsDrop(t *testing.T) {
 			t.Fatal("no connection was dropped: the test proves nothing")
 		}
 	})
+}
+
+// publishWhileDropping publishes the numbers 0 to n-1 on topic with
+// PublishAsync, waiting for each batch of results, while the broker's
+// connections are dropped every 200 ms (at most 100 times). It returns the
+// numbers published and how many drops there were.
+func publishWhileDropping(t *testing.T, ctx context.Context, srv mqtttest.Server, pub *mqttkit.Client, topic string, n int, qos mqttkit.QoS) (ids []int, drops int) {
+	t.Helper()
+	stop := make(chan struct{})
+	stopDrops := sync.OnceFunc(func() { close(stop) })
+	defer stopDrops() // also when the test fails early
+	dropped := make(chan int, 1)
+	go func() {
+		drops := 0
+		defer func() { dropped <- drops }()
+		for drops < 100 { // bounded: at most 20 s of drops
+			select {
+			case <-stop:
+				return
+			case <-time.After(200 * time.Millisecond):
+				srv.DropClients()
+				drops++
+			}
+		}
+	}()
+	ids = make([]int, n)
+	results := make([]*mqttkit.PublishResult, 0, 128)
+	for i := range n {
+		ids[i] = i
+		results = append(results, pub.PublishAsync(ctx, topic, []byte(strconv.Itoa(i)), qos))
+		if len(results) == cap(results) {
+			waitResults(t, ctx, results)
+			results = results[:0]
+		}
+	}
+	waitResults(t, ctx, results)
+	stopDrops()
+	return ids, <-dropped
 }
 
 func waitResults(t *testing.T, ctx context.Context, rs []*mqttkit.PublishResult) {

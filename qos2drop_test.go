@@ -1,8 +1,6 @@
 package mqttkit_test
 
 import (
-	"strconv"
-	"sync"
 	"testing"
 	"time"
 
@@ -48,36 +46,7 @@ func TestQoS2WhileConnectionsDrop(t *testing.T) {
 				if _, err := sub.Subscribe(ctx, "q2drop/t", l, mqttkit.ExactlyOnce); err != nil {
 					t.Fatal(err)
 				}
-				stop := make(chan struct{})
-				stopDrops := sync.OnceFunc(func() { close(stop) })
-				defer stopDrops()
-				dropped := make(chan int, 1)
-				go func() {
-					drops := 0
-					defer func() { dropped <- drops }()
-					for drops < 100 { // bounded: at most 20 s of drops
-						select {
-						case <-stop:
-							return
-						case <-time.After(200 * time.Millisecond):
-							srv.DropClients()
-							drops++
-						}
-					}
-				}()
-				ids := make([]int, n)
-				results := make([]*mqttkit.PublishResult, 0, 128)
-				for i := range n {
-					ids[i] = i
-					results = append(results, pub.PublishAsync(ctx, "q2drop/t", []byte(strconv.Itoa(i)), mqttkit.QoS2))
-					if len(results) == cap(results) {
-						waitResults(t, ctx, results)
-						results = results[:0]
-					}
-				}
-				waitResults(t, ctx, results)
-				stopDrops()
-				drops := <-dropped
+				ids, drops := publishWhileDropping(t, ctx, srv, pub, "q2drop/t", n, mqttkit.QoS2)
 				missing, dups := l.waitAll(t, ids, 30*time.Second)
 				time.Sleep(300 * time.Millisecond) // room for a late duplicate
 				_, dups = l.waitAll(t, ids, time.Second)
