@@ -33,6 +33,18 @@ func TestMemberKilledWhileHandlingGetsItsMessagesBack(t *testing.T) {
 	mqtttest.EachBroker(t, proveMember, mqtttest.WithReceiveMaximum(brokerReceive), mqtttest.WithMaxQueued(2*memberMessages))
 }
 
+// logGrowth is how much the member's log grows at least while it handles
+// messages first to first+n-1: a "got" and a "done" line each. (A fixed
+// four digits per number overestimated the first chunks, whose kill point
+// then lay past the end of their growth: the test waited a minute and
+// failed, in about 1 of 8 runs.)
+func logGrowth(first, n int) (g int64) {
+	for seq := first; seq < first+n; seq++ {
+		g += 2*int64(len(strconv.Itoa(seq))) + int64(len("got \ndone \n"))
+	}
+	return g
+}
+
 func proveMember(t *testing.T, srv mqtttest.Server) {
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
 	defer cancel()
@@ -65,9 +77,9 @@ func proveMember(t *testing.T, srv mqtttest.Server) {
 	// random part of the log growth the chunk causes), however fast the
 	// broker takes the publishes.
 	chunk := memberMessages / (memberKills + 1)
-	growth := int64(chunk) * int64(len("got 1234\ndone 1234\n"))
 	for range memberKills {
 		base := fileSize(logPath)
+		growth := logGrowth(next, chunk)
 		publish(chunk)
 		killAfterGrowth(t, h, logPath, base+1+rand.N(growth*9/10))
 		h = startHelper(t, "member", env...)
