@@ -52,8 +52,9 @@ type conn struct {
 	pingSent     time.Time     // of the PINGREQ awaiting an answer (keepalive only)
 	warnedWindow bool          // waitRoom logged already (reader goroutine only)
 
-	lastRead  atomic.Int64 // unix nanoseconds
-	warnedAck bool         // tolerateAck logged already (reader goroutine only)
+	lastRead    atomic.Int64 // unix nanoseconds
+	warnedAck   bool         // tolerateAck logged already (reader goroutine only)
+	warnedReuse bool         // onPublish logged a reused QoS 2 packet id already (reader goroutine only)
 
 	once sync.Once
 	err  error         // why the connection ended

@@ -1,6 +1,8 @@
 package mqttkit
 
 import (
+	"context"
+	"log/slog"
 	"slices"
 	"sync"
 	"sync/atomic"
@@ -25,6 +27,21 @@ type arrival struct {
 
 	state session.State // QoS 2 with a session State: record "handled" first (durable.go)
 	id    uint16
+	sum   uint64 // inbound QoS 2: contentSum of the message, 0 when unknown (restored from a store)
+}
+
+// contentSum is FNV-1a over a message's topic and payload: what tells a
+// copy of an inbound QoS 2 message from another message under its packet id.
+func contentSum(p *packet.Publish) uint64 {
+	h := uint64(14695981039346656037)
+	for i := 0; i < len(p.Topic); i++ {
+		h = (h ^ uint64(p.Topic[i])) * 1099511628211
+	}
+	h = (h ^ 0xff) * 1099511628211 // topic "ab" + payload "c" is not topic "a" + payload "bc"
+	for _, b := range p.Payload {
+		h = (h ^ uint64(b)) * 1099511628211
+	}
+	return max(h, 1)
 }
 
 // bind points the acknowledgement at the entry seq of q, the newest
@@ -102,10 +119,23 @@ func (cn *conn) onPublish(p *packet.Publish) error {
 		}
 		cn.received.Add(1)
 		if p.QoS == QoS2 {
+			sum := contentSum(p)
 			c.mu.Lock()
 			old := c.inbound2[p.PacketID]
+			if old != nil && old.sum != 0 && old.sum != sum {
+				// The server reused the packet id of an exchange it never
+				// completed (it sent no PUBREL): it lost that state, since
+				// MQTT-2.2.1-4 forbids reuse before. Dropping this as a
+				// copy would lose it; it is a new message.
+				level := slog.LevelDebug
+				if !cn.warnedReuse {
+					cn.warnedReuse, level = true, slog.LevelWarn // once per connection
+				}
+				c.log.Log(context.Background(), level, "mqttkit: server sent another message under the packet id of a QoS 2 message it never released; delivering it as new", "packet_id", p.PacketID, "topic", p.Topic)
+				old = nil
+			}
 			if old == nil || old.held {
-				a = &arrival{state: c.state, id: p.PacketID}
+				a = &arrival{state: c.state, id: p.PacketID, sum: sum}
 				c.inbound2[p.PacketID] = a
 				if c.state != nil {
 					c.state.AddInboundQoS2(p.PacketID)
