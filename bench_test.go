@@ -38,11 +38,16 @@ func benchServer(b *testing.B) mqtttest.Server {
 
 // BenchmarkE2E measures one publisher and one subscriber in this process
 // through a broker: msg/s and the clients' CPU per message (user + system
-// time of the whole process), for mqttkit and for paho.golang v0.23.0.
+// time of the whole process), for mqttkit and for paho.golang v0.23.0, both
+// publishing from benchPublishers goroutines with a synchronous Publish,
+// and for mqttkit publishing with PublishAsync (mqttkit-async).
 func BenchmarkE2E(b *testing.B) {
 	srv := benchServer(b)
 	for _, qos := range []mqttkit.QoS{mqttkit.QoS0, mqttkit.QoS1, mqttkit.QoS2} {
 		b.Run(fmt.Sprintf("mqttkit/qos%d", qos), func(b *testing.B) { benchMqttkit(b, srv, qos) })
+		if qos > mqttkit.QoS0 { // at QoS 0 Publish returns once written: no different
+			b.Run(fmt.Sprintf("mqttkit-async/qos%d", qos), func(b *testing.B) { benchMqttkitAsync(b, srv, qos) })
+		}
 		b.Run(fmt.Sprintf("paho/qos%d", qos), func(b *testing.B) { benchPaho(b, srv, qos) })
 	}
 }
@@ -81,35 +86,15 @@ func (c *counter) wait(b *testing.B) {
 	}
 }
 
-// measure runs publish(n) for b.N messages and reports msg/s and CPU µs per
-// message from the received count and the process's rusage.
-func measure(b *testing.B, cnt *counter, publish func(i int) error) {
+// measure runs publishAll, which publishes b.N messages, and reports msg/s
+// and CPU µs per message from the received count and the process's rusage.
+func measure(b *testing.B, cnt *counter, publishAll func() error) {
 	var ru0, ru1 syscall.Rusage
 	r0, w0, _ := procstat.SyscallsOfSelf()
 	_ = syscall.Getrusage(syscall.RUSAGE_SELF, &ru0)
 	start := time.Now()
 	b.ResetTimer()
-	var wg sync.WaitGroup
-	var next atomic.Int64
-	var firstErr atomic.Value
-	for range benchPublishers {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			for {
-				i := int(next.Add(1)) - 1
-				if i >= b.N {
-					return
-				}
-				if err := publish(i); err != nil {
-					firstErr.CompareAndSwap(nil, err)
-					return
-				}
-			}
-		}()
-	}
-	wg.Wait()
-	if err, _ := firstErr.Load().(error); err != nil {
+	if err := publishAll(); err != nil {
 		b.Fatalf("publish: %v", err)
 	}
 	cnt.wait(b)
@@ -124,6 +109,36 @@ func measure(b *testing.B, cnt *counter, publish func(i int) error) {
 	if r1, w1, err := procstat.SyscallsOfSelf(); err == nil {
 		b.ReportMetric(float64(r1-r0)/float64(b.N), "reads/msg")
 		b.ReportMetric(float64(w1-w0)/float64(b.N), "writes/msg")
+	}
+}
+
+// concurrently returns a publishAll for measure that calls publish(i) for
+// every i below n from benchPublishers goroutines, each waiting for its
+// call to return before the next.
+func concurrently(n int, publish func(i int) error) func() error {
+	return func() error {
+		var wg sync.WaitGroup
+		var next atomic.Int64
+		var firstErr atomic.Value
+		for range benchPublishers {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				for {
+					i := int(next.Add(1)) - 1
+					if i >= n {
+						return
+					}
+					if err := publish(i); err != nil {
+						firstErr.CompareAndSwap(nil, err)
+						return
+					}
+				}
+			}()
+		}
+		wg.Wait()
+		err, _ := firstErr.Load().(error)
+		return err
 	}
 }
 
@@ -160,8 +175,49 @@ func benchMqttkit(b *testing.B, srv mqtttest.Server, qos mqttkit.QoS) {
 	}
 	pub := dialURL(b, srv.DirectURL())
 	defer measureBrokerCPU(b, srv)()
-	measure(b, cnt, func(int) error { return pub.Publish(ctx, topic, benchPayload, qos) })
+	measure(b, cnt, concurrently(b.N, func(int) error { return pub.Publish(ctx, topic, benchPayload, qos) }))
 }
+
+// benchMqttkitAsync is benchMqttkit with one goroutine publishing through
+// PublishAsync, up to asyncWindow messages unacknowledged: the library's
+// way to publish fast. paho.golang has no asynchronous publish.
+func benchMqttkitAsync(b *testing.B, srv mqtttest.Server, qos mqttkit.QoS) {
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
+	defer cancel()
+	topic := fmt.Sprintf("bench/mqttkit-async/%d/%d", qos, b.N)
+	cnt := newCounter(b.N)
+	sub := dialURL(b, srv.DirectURL())
+	subOpt := []mqttkit.SubscribeOption{mqttkit.AtMostOnce, mqttkit.AtLeastOnce, mqttkit.ExactlyOnce}[qos]
+	h := mqttkit.HandlerFunc(func(context.Context, *mqttkit.Message) error { cnt.add(); return nil })
+	if _, err := sub.Subscribe(ctx, topic, h, subOpt); err != nil {
+		b.Fatal(err)
+	}
+	pub := dialURL(b, srv.DirectURL())
+	defer measureBrokerCPU(b, srv)()
+	measure(b, cnt, func() error {
+		ring := make([]*mqttkit.PublishResult, asyncWindow)
+		for i := range b.N {
+			if r := ring[i%asyncWindow]; r != nil {
+				if err := r.Wait(ctx); err != nil {
+					return err
+				}
+			}
+			ring[i%asyncWindow] = pub.PublishAsync(ctx, topic, benchPayload, qos)
+		}
+		for _, r := range ring {
+			if r != nil {
+				if err := r.Wait(ctx); err != nil {
+					return err
+				}
+			}
+		}
+		return nil
+	})
+}
+
+// asyncWindow is how many PublishAsync results benchMqttkitAsync leaves
+// pending: the broker's Receive Maximum (benchServer).
+const asyncWindow = 1000
 
 func benchPaho(b *testing.B, srv mqtttest.Server, qos mqttkit.QoS) {
 	addr := strings.TrimPrefix(srv.DirectURL(), "mqtt://")
@@ -175,10 +231,10 @@ func benchPaho(b *testing.B, srv mqtttest.Server, qos mqttkit.QoS) {
 	}
 	pub := pahoDial(b, ctx, addr, nil)
 	defer measureBrokerCPU(b, srv)()
-	measure(b, cnt, func(int) error {
+	measure(b, cnt, concurrently(b.N, func(int) error {
 		_, err := pub.Publish(ctx, &paho.Publish{Topic: topic, QoS: byte(qos), Payload: benchPayload})
 		return err
-	})
+	}))
 }
 
 func pahoDial(b *testing.B, ctx context.Context, addr string, onMsg func(paho.PublishReceived) (bool, error)) *paho.Client {

@@ -67,7 +67,7 @@ func benchMqttkitDurable(b *testing.B, url string, st store.Store, publisher fun
 	}
 	pub := dialURL(b, url, mqttkit.WithStore(st))
 	publish, done := publisher(ctx, pub, topic)
-	measure(b, cnt, publish)
+	measure(b, cnt, concurrently(b.N, publish))
 	if done != nil {
 		if err := done(); err != nil {
 			b.Fatal(err)
@@ -139,8 +139,8 @@ func benchPahoDurable(b *testing.B, addr string) {
 		<-pub.Done()
 		_ = sess.Close()
 	}()
-	measure(b, cnt, func(int) error {
+	measure(b, cnt, concurrently(b.N, func(int) error {
 		_, err := pub.Publish(ctx, &paho.Publish{Topic: topic, QoS: 1, Payload: benchPayload})
 		return err
-	})
+	}))
 }

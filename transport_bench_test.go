@@ -39,7 +39,7 @@ func BenchmarkTransports(b *testing.B) {
 				b.Fatal(err)
 			}
 			pub := dialURL(b, tc.url, ca)
-			measure(b, cnt, func(int) error { return pub.Publish(ctx, topic, benchPayload, mqttkit.QoS1) })
+			measure(b, cnt, concurrently(b.N, func(int) error { return pub.Publish(ctx, topic, benchPayload, mqttkit.QoS1) }))
 		})
 	}
 }
