@@ -28,7 +28,16 @@ const maxTakeoverWait = 2 * time.Second
 // awaitTakenOver marks the connection that cl's session is taken from, if
 // there is one, and waits until the PUBLISH it was processing is done.
 func (h *hook) awaitTakenOver(cl *mqtt.Client) {
+	deadline := time.Now().Add(maxTakeoverWait)
 	old, ok := h.srv.mochi.Clients.Get(cl.ID)
+	// A registered connection already taken over means another connection
+	// is taking the session over and registers itself next: wait for it,
+	// so that this one takes the session from it, not what is left of the
+	// old one.
+	for ok && old != cl && old.IsTakenOver() && time.Now().Before(deadline) {
+		time.Sleep(time.Millisecond)
+		old, ok = h.srv.mochi.Clients.Get(cl.ID)
+	}
 	if !ok || old == cl {
 		return
 	}
@@ -37,7 +46,7 @@ func (h *hook) awaitTakenOver(cl *mqtt.Client) {
 		return
 	}
 	oc.takenOver.Store(true) // mochi closes it next, in inheritClientSession
-	for deadline := time.Now().Add(maxTakeoverWait); oc.publishing.Load() && time.Now().Before(deadline); {
+	for oc.publishing.Load() && time.Now().Before(deadline) {
 		time.Sleep(time.Millisecond)
 	}
 }
