@@ -16,7 +16,7 @@ import (
 )
 
 // seedConsumer is docs/MIGRATING.md's consumer, line for line, with the
-// doc's URL list as a parameter; TestAuditMigratingSnippet checks that the
+// doc's URL list as a parameter; TestMigratingSnippet checks that the
 // two stay the same.
 func seedConsumer(urls, password string) error {
 	ctx := context.Background()
@@ -41,12 +41,12 @@ func seedConsumer(urls, password string) error {
 // is dead, the second needs the credentials; a watcher receives the 100
 // messages in order, and the subscription was granted (its error would
 // end the loop before the first publish).
-func TestAuditMigratingSnippet(t *testing.T) {
+func TestMigratingSnippet(t *testing.T) {
 	doc := migratingSnippet(t)
 	if n := len(doc); n > 15 {
 		t.Errorf("docs/MIGRATING.md's consumer has %d lines, want at most 15", n)
 	}
-	body := funcBody(t, "audit_migrating_test.go", "seedConsumer")
+	body := funcBody(t, "migrating_test.go", "seedConsumer")
 	body = body[:len(body)-1] // "return err", which the doc leaves to the reader
 	const docURLs = `"mqtt://broker-a:1883,mqtt://broker-b:1883"`
 	if got, want := strings.Join(doc, "\n"), strings.ReplaceAll(strings.Join(body, "\n"), "urls,", docURLs+","); got != want {

@@ -54,7 +54,7 @@ func (r *recorder) nextPacket(t *testing.T) packet.Packet {
 // CONNACK's limits are honoured before anything is sent: Maximum Packet
 // Size, Retain Available, Wildcard and Shared Subscription Available each
 // become a typed error, and the server receives nothing it refused.
-func TestAuditConnackLimits(t *testing.T) {
+func TestConnackLimits(t *testing.T) {
 	r := newRecorder(t, func(int, *packet.Connect) *packet.Connack {
 		ack := &packet.Connack{}
 		p := &ack.Properties
@@ -99,7 +99,7 @@ func subscribeErr(ctx context.Context, c *mqttkit.Client, filter string, h mqttk
 // A refusing reason code in SUBACK (per filter), PUBACK or PUBREC is a
 // typed error with the server's reason string; a SUBACK that grants a lower
 // QoS than asked is not an error but reported by Granted.
-func TestAuditAckReasonCodes(t *testing.T) {
+func TestAckReasonCodes(t *testing.T) {
 	r := newScriptedRecorder(t, acceptAll, func(p packet.Packet) packet.Packet {
 		switch p := p.(type) {
 		case *packet.Subscribe:
@@ -157,7 +157,7 @@ func TestAuditAckReasonCodes(t *testing.T) {
 // Without Subscription Identifier support, SUBSCRIBE carries none and
 // messages are routed by matching topics against the filters, $share/<g>/
 // removed: overlapping filters each once, and no $SYS topic for #.
-func TestAuditRoutingWithoutSubscriptionIdentifiers(t *testing.T) {
+func TestRoutingWithoutSubscriptionIdentifiers(t *testing.T) {
 	r := newRecorder(t, func(int, *packet.Connect) *packet.Connack {
 		ack := &packet.Connack{}
 		ack.Properties.Present = ack.Properties.Present.With(packet.PropSubscriptionIdentifierAvailable)
@@ -196,7 +196,7 @@ func TestAuditRoutingWithoutSubscriptionIdentifiers(t *testing.T) {
 // An inbound QoS 2 message is handled once: a resent PUBLISH (DUP) before
 // PUBREL gets PUBREC again but does not reach the handler again; PUBREL
 // gets PUBCOMP; the packet id is then free for a new message.
-func TestAuditInboundQoS2Once(t *testing.T) {
+func TestInboundQoS2Once(t *testing.T) {
 	r := newRecorder(t, acceptAll)
 	c := dialURL(t, r.url)
 	r.nextConnect(t)
@@ -247,7 +247,7 @@ func packetID(p packet.Packet) uint16 {
 
 // PUBACKs leave in arrival order after the handlers return, even when the
 // first message's handler finishes last (MQTT-4.6.0-2).
-func TestAuditAcksInArrivalOrderAfterHandlers(t *testing.T) {
+func TestAcksInArrivalOrderAfterHandlers(t *testing.T) {
 	r := newRecorder(t, acceptAll)
 	c := dialURL(t, r.url)
 	r.nextConnect(t)
@@ -281,7 +281,7 @@ func TestAuditAcksInArrivalOrderAfterHandlers(t *testing.T) {
 // Outbound topic aliases are off by default even when the server allows
 // them, and with WithOutboundTopicAliases a repeated topic goes out as its
 // alias alone.
-func TestAuditOutboundTopicAliasDefaultOff(t *testing.T) {
+func TestOutboundTopicAliasDefaultOff(t *testing.T) {
 	for _, tc := range []struct {
 		name    string
 		opts    []mqttkit.Option

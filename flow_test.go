@@ -14,7 +14,7 @@ import (
 )
 
 // Unsubscribe stops the messages of its filter and only those.
-func TestAuditUnsubscribe(t *testing.T) {
+func TestUnsubscribe(t *testing.T) {
 	mqtttest.EachBroker(t, func(t *testing.T, srv mqtttest.Server) {
 		ctx := testCtx(t, 20*time.Second)
 		c, pub := dial(t, srv), dial(t, srv)
@@ -51,7 +51,7 @@ func TestAuditUnsubscribe(t *testing.T) {
 
 // Without Workers, a subscription runs GOMAXPROCS handlers at once (on
 // distinct topics), never more.
-func TestAuditDefaultWorkers(t *testing.T) {
+func TestDefaultWorkers(t *testing.T) {
 	want := runtime.GOMAXPROCS(0)
 	mqtttest.EachBroker(t, func(t *testing.T, srv mqtttest.Server) {
 		ctx := testCtx(t, 20*time.Second)
@@ -87,7 +87,7 @@ func TestAuditDefaultWorkers(t *testing.T) {
 // The client's Receive Maximum bounds what the server sends unacknowledged:
 // with nothing acknowledged, exactly that many messages arrive; once they
 // are acknowledged, the rest follow and none is lost.
-func TestAuditClientReceiveMaximumBoundsUnacked(t *testing.T) {
+func TestClientReceiveMaximumBoundsUnacked(t *testing.T) {
 	const receiveMax, n = 3, 10
 	mqtttest.EachBroker(t, func(t *testing.T, srv mqtttest.Server) {
 		ctx := testCtx(t, 30*time.Second)

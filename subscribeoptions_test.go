@@ -12,7 +12,7 @@ import (
 // The subscription options of issue 4 reach the server and change what it
 // sends: No Local, Retain As Published, Retain Handling, and several
 // filters in one SUBSCRIBE.
-func TestAuditSubscribeOptions(t *testing.T) {
+func TestSubscribeOptions(t *testing.T) {
 	mqtttest.EachBroker(t, func(t *testing.T, srv mqtttest.Server) {
 		t.Run("NoLocal", func(t *testing.T) {
 			ctx := testCtx(t, 20*time.Second)

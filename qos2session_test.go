@@ -50,7 +50,7 @@ func qos2AfterPubrel(t *testing.T, present bool, pubcomp packet.ReasonCode) (*re
 // §4.3.3 allows. The PUBREC 0x00 had already made the message the
 // server's: the publish succeeds (before 3de6f00 it failed, and a caller
 // that retried sent a duplicate at QoS 2).
-func TestAuditQoS2Pubcomp0x92AfterResentPubrel(t *testing.T) {
+func TestQoS2Pubcomp0x92AfterResentPubrel(t *testing.T) {
 	_, res := qos2AfterPubrel(t, true, packet.PacketIdentifierNotFound)
 	if err := res.Wait(testCtx(t, 5*time.Second)); err != nil {
 		t.Fatalf("publish accepted by PUBREC 0x00, then PUBCOMP 0x92 to the resent PUBREL: err = %v, want nil", err)
@@ -63,7 +63,7 @@ func TestAuditQoS2Pubcomp0x92AfterResentPubrel(t *testing.T) {
 // dropped, and the server then has no session: the server that held the
 // message until PUBREL (Mosquitto does) has lost it: the client publishes
 // it again (before d5cf35a it reported the publish delivered instead).
-func TestAuditQoS2RepublishedWhenSessionLost(t *testing.T) {
+func TestQoS2RepublishedWhenSessionLost(t *testing.T) {
 	r, res := qos2AfterPubrel(t, false, 0)
 	deadline := time.After(3 * time.Second)
 	for {

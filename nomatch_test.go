@@ -12,7 +12,7 @@ import (
 // (Stats.NoSubscribers); with a subscriber it is not counted. Mosquitto
 // only: the embedded broker (mochi v2.7.9) never sends 0x10, and Mosquitto
 // 2.0.11 sends it in PUBACK but not in PUBREC (both seen on the wire).
-func TestAuditNoMatchingSubscribers(t *testing.T) {
+func TestNoMatchingSubscribers(t *testing.T) {
 	srv := mqtttest.Mosquitto(t, mqtttest.WithoutPersistence())
 	ctx := testCtx(t, 20*time.Second)
 	c := dial(t, srv)

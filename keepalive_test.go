@@ -16,7 +16,7 @@ import (
 // 0.75 × keepalive of silence and waits 0.5 × keepalive for the answer, so
 // it needs at most 5 s; a client that waited a whole keepalive for the
 // PINGRESP (7 s) fails.
-func TestAuditHalfOpenWithinBound(t *testing.T) {
+func TestHalfOpenWithinBound(t *testing.T) {
 	const keepAlive = 4 * time.Second
 	mqtttest.EachBroker(t, func(t *testing.T, srv mqtttest.Server) {
 		lost := make(chan error, 5)

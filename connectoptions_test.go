@@ -21,7 +21,7 @@ func acceptAll(int, *packet.Connect) *packet.Connack { return &packet.Connack{} 
 // Maximum Packet Size, Topic Alias Maximum, user properties, and the will
 // with its delay and properties. No broker at hand reports what a CONNECT
 // carried, so a recording server reads it.
-func TestAuditConnectPacket(t *testing.T) {
+func TestConnectPacket(t *testing.T) {
 	r := newRecorder(t, acceptAll)
 	will := mqttkit.Will{Topic: "w/t", Payload: []byte("bye"), QoS: mqttkit.QoS1, Retain: true, Delay: 5 * time.Second,
 		Properties: packet.Properties{MessageExpiryInterval: 60, ContentType: "text/plain", ResponseTopic: "w/r",
@@ -61,9 +61,8 @@ func TestAuditConnectPacket(t *testing.T) {
 
 // The session defaults of issue 4: a plain client with a fixed id starts
 // clean with 60 s; a client without an id gets a generated one, different
-// for each client. (A consumer group's session: bug-group-session-expiry in
-// the audit report.)
-func TestAuditSessionDefaults(t *testing.T) {
+// for each client. (A consumer group's session: groupsession_test.go.)
+func TestSessionDefaults(t *testing.T) {
 	r := newRecorder(t, acceptAll)
 	_ = dialURL(t, r.url, mqttkit.WithClientID("plain-1"))
 	if c := r.nextConnect(t); !c.CleanStart || c.Properties.SessionExpiryInterval != 60 {
@@ -81,7 +80,7 @@ func TestAuditSessionDefaults(t *testing.T) {
 
 // A client id assigned by the server in CONNACK is used from then on,
 // and on every reconnect.
-func TestAuditAssignedClientIDReused(t *testing.T) {
+func TestAssignedClientIDReused(t *testing.T) {
 	r := newRecorder(t, func(n int, _ *packet.Connect) *packet.Connack {
 		ack := &packet.Connack{SessionPresent: n > 1}
 		if n == 1 {
@@ -102,7 +101,7 @@ func TestAuditAssignedClientIDReused(t *testing.T) {
 
 // The server's Keep Alive in CONNACK replaces the client's: a client that
 // asked for 60 s pings within the server's 1 s.
-func TestAuditServerKeepAliveHonoured(t *testing.T) {
+func TestServerKeepAliveHonoured(t *testing.T) {
 	r := newRecorder(t, func(int, *packet.Connect) *packet.Connack {
 		ack := &packet.Connack{}
 		ack.Properties.ServerKeepAlive = 1
@@ -129,7 +128,7 @@ func TestAuditServerKeepAliveHonoured(t *testing.T) {
 // PINGREQ leaves only when the connection is idle: none while QoS 1
 // publishes and their PUBACKs flow every 100 ms for 3 keepalives, and one
 // soon after the traffic stops.
-func TestAuditPingOnlyWhenIdle(t *testing.T) {
+func TestPingOnlyWhenIdle(t *testing.T) {
 	r := newRecorder(t, acceptAll)
 	c := dialURL(t, r.url, mqttkit.WithKeepAlive(time.Second))
 	r.nextConnect(t)
@@ -157,7 +156,7 @@ func TestAuditPingOnlyWhenIdle(t *testing.T) {
 
 // WithConnectTimeout bounds each attempt: a server that accepts and never
 // answers CONNECT is given up after the timeout and tried again.
-func TestAuditConnectTimeout(t *testing.T) {
+func TestConnectTimeout(t *testing.T) {
 	r := newRecorder(t, func(int, *packet.Connect) *packet.Connack { return nil })
 	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Second)
 	defer cancel()
@@ -182,7 +181,7 @@ func TestAuditConnectTimeout(t *testing.T) {
 
 // A CONNACK refusal that retrying cannot fix ends Dial with a *ReasonError
 // after one attempt.
-func TestAuditRefusalEndsDial(t *testing.T) {
+func TestRefusalEndsDial(t *testing.T) {
 	for _, code := range []packet.ReasonCode{packet.ProtocolError, packet.UnsupportedProtocolVersion, packet.ClientIdentifierNotValid, packet.Banned} {
 		t.Run(code.String(), func(t *testing.T) {
 			r := newRecorder(t, func(int, *packet.Connect) *packet.Connack {
@@ -223,7 +222,7 @@ func deadURL(t *testing.T) string {
 // Dial tries a URL list in turn (comma-separated, then WithServers; mqtt://
 // and tcp://), and a reconnect moves on to the next server when the current
 // one refuses.
-func TestAuditServerListTriedInTurn(t *testing.T) {
+func TestServerListTriedInTurn(t *testing.T) {
 	mqtttest.EachBroker(t, func(t *testing.T, srv mqtttest.Server) {
 		var mu sync.Mutex
 		var servers []string
@@ -269,7 +268,7 @@ func TestAuditServerListTriedInTurn(t *testing.T) {
 // The lifecycle hooks: OnConnect after every connection, OnConnectionLost
 // with the cause when one ends, OnReconnect after each reconnect (not the
 // first connection), in that order.
-func TestAuditLifecycleHooks(t *testing.T) {
+func TestLifecycleHooks(t *testing.T) {
 	mqtttest.EachBroker(t, func(t *testing.T, srv mqtttest.Server) {
 		events := make(chan string, 16)
 		c := dial(t, srv,
@@ -312,7 +311,7 @@ func TestAuditLifecycleHooks(t *testing.T) {
 // more than one, while Dial's context lasts. (With WithBackoff(20ms,
 // 200ms) and full jitter, 2 s allow about 20; a loop without backoff
 // makes thousands.)
-func TestAuditBackoffBetweenAttempts(t *testing.T) {
+func TestBackoffBetweenAttempts(t *testing.T) {
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
