@@ -44,9 +44,9 @@ func benchServer(b *testing.B) mqtttest.Server {
 func BenchmarkE2E(b *testing.B) {
 	srv := benchServer(b)
 	for _, qos := range []mqttkit.QoS{mqttkit.QoS0, mqttkit.QoS1, mqttkit.QoS2} {
-		b.Run(fmt.Sprintf("mqttkit/qos%d", qos), func(b *testing.B) { benchMqttkit(b, srv, qos) })
+		b.Run(fmt.Sprintf("mqttkit/qos%d", qos), func(b *testing.B) { benchMqttkit(b, srv, qos, false) })
 		if qos > mqttkit.QoS0 { // at QoS 0 Publish returns once written: no different
-			b.Run(fmt.Sprintf("mqttkit-async/qos%d", qos), func(b *testing.B) { benchMqttkitAsync(b, srv, qos) })
+			b.Run(fmt.Sprintf("mqttkit-async/qos%d", qos), func(b *testing.B) { benchMqttkit(b, srv, qos, true) })
 		}
 		b.Run(fmt.Sprintf("paho/qos%d", qos), func(b *testing.B) { benchPaho(b, srv, qos) })
 	}
@@ -162,29 +162,14 @@ func measureBrokerCPU(b *testing.B, srv mqtttest.Server) (report func()) {
 	}
 }
 
-func benchMqttkit(b *testing.B, srv mqtttest.Server, qos mqttkit.QoS) {
-	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
-	defer cancel()
-	topic := fmt.Sprintf("bench/mqttkit/%d/%d", qos, b.N)
-	cnt := newCounter(b.N)
-	sub := dialURL(b, srv.DirectURL())
-	subOpt := []mqttkit.SubscribeOption{mqttkit.AtMostOnce, mqttkit.AtLeastOnce, mqttkit.ExactlyOnce}[qos]
-	h := mqttkit.HandlerFunc(func(context.Context, *mqttkit.Message) error { cnt.add(); return nil })
-	if _, err := sub.Subscribe(ctx, topic, h, subOpt); err != nil {
-		b.Fatal(err)
-	}
-	pub := dialURL(b, srv.DirectURL())
-	defer measureBrokerCPU(b, srv)()
-	measure(b, cnt, concurrently(b.N, func(int) error { return pub.Publish(ctx, topic, benchPayload, qos) }))
-}
-
-// benchMqttkitAsync is benchMqttkit with one goroutine publishing through
+// benchMqttkit measures mqttkit publishing with a synchronous Publish from
+// benchPublishers goroutines or, async, from one goroutine through
 // PublishAsync, up to asyncWindow messages unacknowledged: the library's
-// way to publish fast. paho.golang has no asynchronous publish.
-func benchMqttkitAsync(b *testing.B, srv mqtttest.Server, qos mqttkit.QoS) {
+// way to publish fast (paho.golang has no asynchronous publish).
+func benchMqttkit(b *testing.B, srv mqtttest.Server, qos mqttkit.QoS, async bool) {
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
 	defer cancel()
-	topic := fmt.Sprintf("bench/mqttkit-async/%d/%d", qos, b.N)
+	topic := fmt.Sprintf("bench/mqttkit/%d/%t/%d", qos, async, b.N)
 	cnt := newCounter(b.N)
 	sub := dialURL(b, srv.DirectURL())
 	subOpt := []mqttkit.SubscribeOption{mqttkit.AtMostOnce, mqttkit.AtLeastOnce, mqttkit.ExactlyOnce}[qos]
@@ -194,6 +179,10 @@ func benchMqttkitAsync(b *testing.B, srv mqtttest.Server, qos mqttkit.QoS) {
 	}
 	pub := dialURL(b, srv.DirectURL())
 	defer measureBrokerCPU(b, srv)()
+	if !async {
+		measure(b, cnt, concurrently(b.N, func(int) error { return pub.Publish(ctx, topic, benchPayload, qos) }))
+		return
+	}
 	measure(b, cnt, func() error {
 		ring := make([]*mqttkit.PublishResult, asyncWindow)
 		for i := range b.N {
@@ -215,7 +204,7 @@ func benchMqttkitAsync(b *testing.B, srv mqtttest.Server, qos mqttkit.QoS) {
 	})
 }
 
-// asyncWindow is how many PublishAsync results benchMqttkitAsync leaves
+// asyncWindow is how many PublishAsync results benchMqttkit leaves
 // pending: the broker's Receive Maximum (benchServer).
 const asyncWindow = 1000
 
