@@ -27,20 +27,7 @@ func TestConnackSessionExpiryIsUsed(t *testing.T) {
 		t.Fatal(err)
 	}
 	_ = c.Close()
-	deadline := time.After(5 * time.Second)
-	for {
-		select {
-		case p := <-r.got:
-			d, ok := p.(*packet.Disconnect)
-			if !ok {
-				continue
-			}
-			if d.Properties.Present.Has(packet.PropSessionExpiryInterval) && d.Properties.SessionExpiryInterval != 0 {
-				t.Fatalf("DISCONNECT raises the granted Session Expiry Interval of 0 to %d s", d.Properties.SessionExpiryInterval)
-			}
-			return
-		case <-deadline:
-			t.Fatal("no DISCONNECT within 5 s of Close")
-		}
+	if d := nextDisconnect(t, r); d.Properties.Present.Has(packet.PropSessionExpiryInterval) && d.Properties.SessionExpiryInterval != 0 {
+		t.Fatalf("DISCONNECT raises the granted Session Expiry Interval of 0 to %d s", d.Properties.SessionExpiryInterval)
 	}
 }

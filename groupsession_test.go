@@ -10,32 +10,37 @@ import (
 	"github.com/mqttkit/mqttkit/packet"
 )
 
+// nextDisconnect waits for the DISCONNECT that Close sends to r.
+func nextDisconnect(t *testing.T, r *recorder) *packet.Disconnect {
+	t.Helper()
+	deadline := time.After(5 * time.Second)
+	for {
+		select {
+		case p := <-r.got:
+			if d, ok := p.(*packet.Disconnect); ok {
+				return d
+			}
+		case <-deadline:
+			t.Fatal("no DISCONNECT within 5s of Close")
+			return nil
+		}
+	}
+}
+
 // closeExpiry waits for the DISCONNECT that Close sends to r and returns the
 // Session Expiry Interval the server applies from then on: the DISCONNECT's
 // when it carries one, else the CONNECT's. A DISCONNECT that raises a
 // CONNECT's 0 is a protocol error (MQTT v5 §3.14.2.2.2) and fails the test.
 func closeExpiry(t *testing.T, r *recorder, con *packet.Connect) uint32 {
 	t.Helper()
-	deadline := time.After(5 * time.Second)
-	for {
-		select {
-		case p := <-r.got:
-			d, ok := p.(*packet.Disconnect)
-			if !ok {
-				continue
-			}
-			if !d.Properties.Present.Has(packet.PropSessionExpiryInterval) {
-				return con.Properties.SessionExpiryInterval
-			}
-			if con.Properties.SessionExpiryInterval == 0 && d.Properties.SessionExpiryInterval != 0 {
-				t.Fatalf("DISCONNECT raises the CONNECT's session expiry 0 to %d: a protocol error", d.Properties.SessionExpiryInterval)
-			}
-			return d.Properties.SessionExpiryInterval
-		case <-deadline:
-			t.Fatal("no DISCONNECT within 5s of Close")
-			return 0
-		}
+	d := nextDisconnect(t, r)
+	if !d.Properties.Present.Has(packet.PropSessionExpiryInterval) {
+		return con.Properties.SessionExpiryInterval
 	}
+	if con.Properties.SessionExpiryInterval == 0 && d.Properties.SessionExpiryInterval != 0 {
+		t.Fatalf("DISCONNECT raises the CONNECT's session expiry 0 to %d: a protocol error", d.Properties.SessionExpiryInterval)
+	}
+	return d.Properties.SessionExpiryInterval
 }
 
 // A consumer group member's session is kept an hour after Close unless the
