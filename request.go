@@ -2,8 +2,11 @@ package mqttkit
 
 import (
 	"cmp"
+	"context"
+	"errors"
 	"slices"
 
+	"github.com/mqttkit/mqttkit/internal/transport"
 	"github.com/mqttkit/mqttkit/packet"
 )
 
@@ -43,6 +46,43 @@ func (c *Client) sendRequestLocked(cn *conn, r *request, p packet.Packet) error 
 	r.id = id
 	c.requests[id] = r
 	return nil
+}
+
+// exchange sends the SUBSCRIBE or UNSUBSCRIBE that build makes for the live
+// connection and waits for its answer; a connection that ends first gets
+// it again on the next one. When ctx ends, sent says whether the packet had
+// been sent: the server may then have acted on it.
+func (c *Client) exchange(ctx context.Context, build func(cn *conn) (packet.Packet, error)) (r *request, sent bool, err error) {
+	for {
+		cn, err := c.waitUp(ctx)
+		if err != nil {
+			return nil, false, err
+		}
+		p, err := build(cn)
+		if err != nil {
+			return nil, false, err
+		}
+		r := &request{done: make(chan struct{})}
+		c.mu.Lock()
+		err = c.sendRequestLocked(cn, r, p)
+		c.mu.Unlock()
+		if errors.Is(err, transport.ErrWriterClosed) {
+			continue // the connection is ending: send on the next one
+		}
+		if err != nil {
+			return nil, false, err
+		}
+		select {
+		case <-r.done:
+			return r, true, nil
+		case <-cn.done:
+			c.dropRequest(r)
+			continue // send it again on the next connection
+		case <-ctx.Done():
+			c.dropRequest(r)
+			return nil, true, ctx.Err()
+		}
+	}
 }
 
 // dropRequest forgets r, whose connection ended or whose caller gave up.

@@ -8,7 +8,6 @@ import (
 	"strings"
 	"sync"
 
-	"github.com/mqttkit/mqttkit/internal/transport"
 	"github.com/mqttkit/mqttkit/packet"
 )
 
@@ -303,35 +302,21 @@ func (c *Client) unregister(s *Subscription) {
 
 // subscribe sends s's SUBSCRIBE until a connection answers it.
 func (c *Client) subscribe(ctx context.Context, s *Subscription) error {
+	if s.cfg.hasGroup {
+		c.persistForGroup()
+	}
 	for {
-		if s.cfg.hasGroup {
-			c.persistForGroup()
-		}
-		cn, err := c.waitUp(ctx)
+		r, sent, err := c.exchange(ctx, func(cn *conn) (packet.Packet, error) {
+			if err := cn.canSubscribe(s); err != nil {
+				return nil, err
+			}
+			return cn.subscribePacket(s), nil
+		})
 		if err != nil {
+			if sent {
+				return fmt.Errorf("mqttkit: subscribe %v: %w", s.Filters(), err)
+			}
 			return err
-		}
-		if err := cn.canSubscribe(s); err != nil {
-			return err
-		}
-		r := &request{done: make(chan struct{})}
-		c.mu.Lock()
-		err = c.sendRequestLocked(cn, r, cn.subscribePacket(s))
-		c.mu.Unlock()
-		if errors.Is(err, transport.ErrWriterClosed) {
-			continue // the connection is ending; send it on the next one
-		}
-		if err != nil {
-			return err
-		}
-		select {
-		case <-r.done:
-		case <-cn.done:
-			c.dropRequest(r)
-			continue // send it again on the next connection
-		case <-ctx.Done():
-			c.dropRequest(r)
-			return fmt.Errorf("mqttkit: subscribe %v: %w", s.Filters(), ctx.Err())
 		}
 		if r.err != nil {
 			return r.err
@@ -427,40 +412,24 @@ func (s *Subscription) Unsubscribe(ctx context.Context) error {
 	c := s.c
 	c.unregister(s)
 	s.stop()
-	for {
-		cn, err := c.waitUp(ctx)
-		if err != nil {
-			return fmt.Errorf("mqttkit: unsubscribe %v: UNSUBSCRIBE not sent, the server may still hold the subscription: %w", s.Filters(), err)
+	r, sent, err := c.exchange(ctx, func(*conn) (packet.Packet, error) {
+		return &packet.Unsubscribe{Filters: s.Filters()}, nil
+	})
+	if err != nil {
+		if sent {
+			return fmt.Errorf("mqttkit: unsubscribe %v: no UNSUBACK: %w", s.Filters(), err)
 		}
-		r := &request{done: make(chan struct{})}
-		c.mu.Lock()
-		err = c.sendRequestLocked(cn, r, &packet.Unsubscribe{Filters: s.Filters()})
-		c.mu.Unlock()
-		if errors.Is(err, transport.ErrWriterClosed) {
-			continue // the connection is ending: send on the next one
-		}
-		if err != nil {
-			return err
-		}
-		select {
-		case <-r.done:
-		case <-cn.done:
-			c.dropRequest(r)
-			continue
-		case <-ctx.Done():
-			c.dropRequest(r)
-			return fmt.Errorf("mqttkit: unsubscribe %v: no UNSUBACK: %w", s.Filters(), ctx.Err())
-		}
-		if r.err != nil {
-			return r.err
-		}
-		for i, code := range r.codes {
-			if code.IsError() {
-				return &ReasonError{Packet: packet.UNSUBACK, Code: code, Reason: r.reason + " (filter " + s.filters[min(i, len(s.filters)-1)].Filter + ")"}
-			}
-		}
-		return nil
+		return fmt.Errorf("mqttkit: unsubscribe %v: UNSUBSCRIBE not sent, the server may still hold the subscription: %w", s.Filters(), err)
 	}
+	if r.err != nil {
+		return r.err
+	}
+	for i, code := range r.codes {
+		if code.IsError() {
+			return &ReasonError{Packet: packet.UNSUBACK, Code: code, Reason: r.reason + " (filter " + s.filters[min(i, len(s.filters)-1)].Filter + ")"}
+		}
+	}
+	return nil
 }
 
 // matches reports whether topic matches one of the subscription's filters.
