@@ -1,6 +1,6 @@
 # Long fuzzing of the packet codec: every Fuzz* target in ./packet for
 # FUZZTIME each, one after another, on one worker. CI (.ci/run) runs each for
-# 5 s; this is the long run recorded in docs/FUZZING.md.
+# 40 000 executions; this is the long run recorded in docs/FUZZING.md.
 FUZZTIME ?= 10m
 
 .PHONY: fuzz
