@@ -43,6 +43,9 @@ type serverConn struct {
 	// Set once mochi established the client's session on this connection
 	// (see lateMessages).
 	established atomic.Bool
+	// The client id whose session this connection takes over, while it
+	// holds establishLocks for it (guarded by establishLocks.mu).
+	establishing string
 
 	wmu         sync.Mutex
 	writeFailed bool       // the connection was closed by a failed write

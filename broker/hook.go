@@ -24,7 +24,8 @@ type hook struct {
 	rrMu sync.Mutex
 	rr   map[string]uint64 // shared filter -> next member index
 
-	late lateMessages
+	late      lateMessages
+	establish establishLocks
 }
 
 func newHook(s *Server) *hook {
@@ -169,6 +170,9 @@ func (h *hook) OnPacketIDExhausted(cl *mqtt.Client, pk packets.Packet) {
 func (h *hook) OnPacketEncode(cl *mqtt.Client, pk packets.Packet) packets.Packet {
 	switch pk.FixedHeader.Type {
 	case packets.Connack:
+		if c := connOf(cl); c != nil {
+			h.establish.release(c) // registered: the next connection may take over from it
+		}
 		if pk.ReasonCode < packets.ErrUnspecifiedError.Code {
 			pk.Properties.MaximumPacketSize = h.srv.cfg.Limits.MaxPacketSize
 		}

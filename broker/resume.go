@@ -16,11 +16,18 @@ import (
 // and packet id (mochi numbers a session's messages in sequence) once it
 // is.
 
-// OnSessionEstablish waits for the connection whose session is taken over
-// (see awaitTakenOver) and starts collecting the session's resends.
+// OnSessionEstablish lets the connection take the session over once no
+// other connection of the client is doing so (see establishLocks), waits
+// for the connection whose session it takes (see awaitTakenOver) and starts
+// collecting the session's resends.
 func (h *hook) OnSessionEstablish(cl *mqtt.Client, _ packets.Packet) {
+	c := connOf(cl)
+	if c != nil && !h.establish.acquire(cl.ID, c) {
+		h.srv.log.Warn("broker: other connections of this client took over 10 s to take its session over; going on without waiting for them",
+			"client", cl.ID)
+	}
 	h.awaitTakenOver(cl)
-	if c := connOf(cl); c != nil {
+	if c != nil {
 		c.wmu.Lock()
 		c.resending = true
 		c.wmu.Unlock()

@@ -1,6 +1,7 @@
 package broker
 
 import (
+	"sync"
 	"time"
 
 	mqtt "github.com/mochi-mqtt/server/v2"
@@ -18,15 +19,16 @@ import (
 // (the client sends them again on the new connection), and waits, at most
 // maxTakeoverWait, for the PUBLISH it was processing: the copy then holds
 // that PUBREC, and the DUP is acknowledged, not routed again. Closing the
-// old connection here as well was tried and is left to mochi: a run under
-// load then lost 1606 of 2000 messages of a publisher without a session,
-// against at most 784 without it (docs/BROKER.md, "Known gaps").
+// old connection here as well was tried (before establishLocks) and is
+// left to mochi: a run under load then lost 1606 of 2000 messages of a
+// publisher without a session, against at most 784 without it.
 //
 // mochi also registers a connection only after it copied the session, so a
 // second connection of the client arriving meanwhile found a registered
-// connection already taken over and copied what was left of it. The
-// takeover first waits, within the same bound, until the registered
-// connection is one that is not taken over.
+// connection already taken over and copied what was left of it. That is
+// what establishLocks prevents; should a connection give up waiting for
+// that lock, the takeover still waits, within maxTakeoverWait, until the
+// registered connection is one that is not taken over.
 
 // maxTakeoverWait bounds how long a takeover waits for the old connection.
 const maxTakeoverWait = 2 * time.Second
@@ -54,5 +56,69 @@ func (h *hook) awaitTakenOver(cl *mqtt.Client) {
 	oc.takenOver.Store(true) // mochi closes it next, in inheritClientSession
 	for oc.publishing.Load() && time.Now().Before(deadline) {
 		time.Sleep(time.Millisecond)
+	}
+}
+
+// establishLocks lets one connection per client id at a time take the
+// session over: from OnSessionEstablish until mochi has registered it and
+// encodes its CONNACK (or the connection ends first). mochi v2.7.9's
+// takeover (find the registered connection, copy its session, register the
+// new one) is not atomic, so two connections of one client arriving
+// together both copied the same old session, and whichever registered
+// first lost what it had copied, and what was routed to it meanwhile.
+// The lock is not held while the session's messages are resent after
+// CONNACK, which can take a second: holding it that long was tried and
+// made a client that reconnects every 200 ms lose more.
+type establishLocks struct {
+	mu      sync.Mutex
+	holders map[string]*establishing // client id -> connection taking its session over
+}
+
+type establishing struct {
+	conn *serverConn
+	done chan struct{} // closed on release
+}
+
+// maxEstablishWait bounds how long a connection waits for the others of its
+// client that are taking the session over before it. Under load each takes
+// up to half a second, and a client reconnecting every 200 ms queues
+// several: a bound of 2 s was reached in 1 of 12 such runs, which then lost
+// messages. It guards against a connection that never gets to its CONNACK.
+const maxEstablishWait = 10 * time.Second
+
+// acquire waits, at most maxEstablishWait, until no other connection is
+// taking client id's session over, and makes c the one that is. It reports
+// false when it gave up waiting; c then goes on without the lock.
+func (l *establishLocks) acquire(id string, c *serverConn) bool {
+	timeout := time.NewTimer(maxEstablishWait)
+	defer timeout.Stop()
+	for {
+		l.mu.Lock()
+		h := l.holders[id]
+		if h == nil {
+			if l.holders == nil {
+				l.holders = map[string]*establishing{}
+			}
+			l.holders[id] = &establishing{conn: c, done: make(chan struct{})}
+			c.establishing = id
+			l.mu.Unlock()
+			return true
+		}
+		l.mu.Unlock()
+		select {
+		case <-h.done:
+		case <-timeout.C:
+			return false
+		}
+	}
+}
+
+// release ends c's hold on its client id's takeover, if it has one.
+func (l *establishLocks) release(c *serverConn) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if h := l.holders[c.establishing]; h != nil && h.conn == c {
+		delete(l.holders, c.establishing)
+		close(h.done)
 	}
 }
