@@ -31,6 +31,7 @@ type serverConn struct {
 	decoded   [16]packet.Packet // one reused packet per type, decoded only to validate
 	readErr   error             // sticky error after a malformed packet
 	onInvalid func(c *serverConn, err *packet.Error)
+	onSlow    func(c *serverConn) // the client read nothing while Write waited for it (see awaitRoom)
 
 	// The publish being processed (see publishing), used only by the
 	// goroutine mochi serves the connection on; publishing says the same to
@@ -48,7 +49,8 @@ type serverConn struct {
 	establishing string
 
 	wmu         sync.Mutex
-	writeFailed bool       // the connection was closed by a failed write
+	writeFailed bool       // the connection was closed by a failed write (or will be, once flushed)
+	out         outQueue   // bytes for the socket, written by their own goroutine (see write)
 	window      sendWindow // the client's Receive Maximum
 	wbuf        []byte     // reused buffer of bytes admitted by window
 	holdID      uint16     // packet id of the PUBLISH whose ack waits for its routing; 0: none
@@ -222,7 +224,7 @@ func (c *serverConn) invalid(pe *packet.Error) error {
 			_, _ = c.Write(b)
 		}
 	}
-	_ = c.Conn.Close()
+	_ = c.Close() // after the DISCONNECT is written
 	return &malformedError{err: pe}
 }
 
@@ -243,6 +245,7 @@ func (c *serverConn) Write(p []byte) (int, error) {
 	n := len(p)
 	c.wmu.Lock()
 	defer c.wmu.Unlock()
+	c.awaitRoom()
 	if c.holdID != 0 {
 		p = c.holdAck(p)
 	}
@@ -321,18 +324,6 @@ func (c *serverConn) acked(id uint16) {
 	c.trimWriteBuffer()
 }
 
-// write writes b unless an earlier write failed; a failure closes the
-// connection (see Write). c.wmu must be held.
-func (c *serverConn) write(b []byte) {
-	if c.writeFailed || len(b) == 0 {
-		return
-	}
-	if _, err := c.Conn.Write(b); err != nil {
-		c.writeFailed = true
-		_ = c.Conn.Close()
-	}
-}
-
 // trimWriteBuffer lets a large write buffer go, so that one big message
 // does not pin memory for the connection's lifetime. c.wmu must be held.
 func (c *serverConn) trimWriteBuffer() {
@@ -356,5 +347,6 @@ func (s *Server) wrapConn(c *serverConn) net.Conn {
 	c.br = bufio.NewReaderSize(c.Conn, 4096)
 	c.maxSize = s.cfg.Limits.MaxPacketSize
 	c.onInvalid = s.hook.countInvalid
+	c.onSlow = s.slowClient
 	return c
 }

@@ -45,7 +45,7 @@ func (t *connTracker) add(listenerID string, conn net.Conn) (*serverConn, bool) 
 
 // done unregisters c once its serving goroutine has finished with it.
 func (t *connTracker) done(c *serverConn) {
-	_ = c.Conn.Close()
+	c.closeAndWait()
 	t.mu.Lock()
 	delete(t.open[c.listener], c)
 	wg := t.wg[c.listener]

@@ -54,6 +54,7 @@ func (h *hook) awaitTakenOver(cl *mqtt.Client) {
 		return
 	}
 	oc.takenOver.Store(true) // mochi closes it next, in inheritClientSession
+	oc.wakeWriters()         // nobody waits for a client that is gone (see awaitRoom)
 	for oc.publishing.Load() && time.Now().Before(deadline) {
 		time.Sleep(time.Millisecond)
 	}
