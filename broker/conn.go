@@ -32,6 +32,7 @@ type serverConn struct {
 	readErr   error             // sticky error after a malformed packet
 	onInvalid func(c *serverConn, err *packet.Error)
 	onSlow    func(c *serverConn) // the client read nothing while Write waited for it (see awaitRoom)
+	onStalled func(c *serverConn) // the client acknowledged nothing while publishers waited (see pace)
 
 	// The publish being processed (see publishing), used only by the
 	// goroutine mochi serves the connection on; publishing says the same to
@@ -138,6 +139,10 @@ func (c *serverConn) next() error {
 	case *packet.Pubrec:
 		if p.ReasonCode >= 0x80 {
 			c.acked(p.PacketID) // the exchange ends with an error PUBREC
+		} else {
+			c.wmu.Lock()
+			c.ackRead()
+			c.wmu.Unlock()
 		}
 	case *packet.Publish:
 		if cap(p.Payload) > 64<<10 {
@@ -316,6 +321,7 @@ func (c *serverConn) releaseAck() {
 func (c *serverConn) acked(id uint16) {
 	c.wmu.Lock()
 	defer c.wmu.Unlock()
+	c.ackRead()
 	if c.window.max == 0 {
 		return
 	}
@@ -348,5 +354,6 @@ func (s *Server) wrapConn(c *serverConn) net.Conn {
 	c.maxSize = s.cfg.Limits.MaxPacketSize
 	c.onInvalid = s.hook.countInvalid
 	c.onSlow = s.slowClient
+	c.onStalled = s.stalledClient
 	return c
 }

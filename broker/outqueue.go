@@ -26,10 +26,9 @@ import (
 // accepts nothing for maxWriteStall while Write waits is disconnected as
 // stuck (its session keeps its QoS 1 and 2 messages), and a connection
 // being taken over or closed makes no one wait. QoS 1 and 2 messages
-// beyond the client's Receive Maximum wait in the session instead (see
-// sendWindow), which drops what exceeds Limits.MaxQueuedMessages, as
-// Mosquitto does: the blocking writes had also slowed publishers to the
-// pace of a subscriber's acknowledgements (docs/BROKER.md, item 16).
+// beyond the client's Receive Maximum wait in the session (see
+// sendWindow); publishers are paced to the client's acknowledgements
+// before the session overflows (see pace).
 
 // highWater is the queued bytes above which Write waits for the client.
 const highWater = 256 << 10
@@ -43,6 +42,9 @@ const maxWriteStall = 10 * time.Second
 const closeFlushTimeout = time.Second
 
 type outQueue struct {
+	acks     uint64    // acknowledgements read from the client (see pace)
+	lastAck  time.Time // when the last one was read
+	paceOff  bool      // the client acknowledged nothing for maxWriteStall while publishers waited
 	room     *sync.Cond    // signalled when bytes were written, or nobody should wait
 	waiters  int           // Write calls waiting on room
 	progress atomic.Int64  // unix nanoseconds of the writer goroutine's last write
@@ -77,6 +79,67 @@ func (c *serverConn) awaitRoom() {
 		q.room.Wait()
 		q.waiters--
 		t.Stop()
+	}
+}
+
+// pace makes a publisher routing a message to this client wait while over
+// reports the client's session too full, until the client acknowledges
+// enough; it does not wait for a client that is closing, being taken over,
+// not yet established, or that acknowledged nothing for maxWriteStall
+// while publishers waited (until it acknowledges again). over is called
+// without c.wmu held: it reads mochi's in-flight map, whose lock mochi may
+// hold while it writes.
+func (c *serverConn) pace(over func() bool) {
+	if !c.established.Load() {
+		return
+	}
+	for {
+		c.wmu.Lock()
+		q := &c.out
+		seen := q.acks
+		c.wmu.Unlock()
+		if !over() {
+			return
+		}
+		c.wmu.Lock()
+		if q.paceOff || c.writeFailed || q.closing || c.takenOver.Load() {
+			c.wmu.Unlock()
+			return
+		}
+		if q.acks == seen { // nothing acknowledged since over looked
+			if q.lastAck.IsZero() {
+				q.lastAck = time.Now()
+			}
+			if time.Since(q.lastAck) > maxWriteStall {
+				q.paceOff = true
+				c.wmu.Unlock()
+				if c.onStalled != nil {
+					c.onStalled(c)
+				}
+				return
+			}
+			if q.room == nil {
+				q.room = sync.NewCond(&c.wmu)
+			}
+			t := time.AfterFunc(maxWriteStall, c.wakeWriters)
+			q.waiters++
+			q.room.Wait()
+			q.waiters--
+			t.Stop()
+		}
+		c.wmu.Unlock()
+	}
+}
+
+// ackRead notes an acknowledgement from the client for pace. c.wmu must be
+// held.
+func (c *serverConn) ackRead() {
+	q := &c.out
+	q.acks++
+	q.lastAck = time.Now()
+	q.paceOff = false
+	if q.waiters > 0 {
+		q.room.Broadcast()
 	}
 }
 
@@ -199,3 +262,14 @@ func (s *Server) slowClient(c *serverConn) {
 	s.log.Warn(fmt.Sprintf("broker: client disconnected: it read nothing for %v while over %d KiB waited for it; its session keeps its QoS 1 and 2 messages, QoS 0 messages queued for it are lost", maxWriteStall, highWater>>10),
 		"remote", c.RemoteAddr().String())
 }
+
+// stalledClient logs a client that publishers stopped waiting for.
+func (s *Server) stalledClient(c *serverConn) {
+	s.log.Warn(fmt.Sprintf("broker: a client acknowledged nothing for %v with its session half full; publishers no longer wait for it, and what exceeds Limits.MaxQueuedMessages is dropped", maxWriteStall),
+		"remote", c.RemoteAddr().String())
+}
+
+// paceAt is the number of unacknowledged messages in a session from which
+// publishers routing to it wait (see serverConn.pace): half of
+// Limits.MaxQueuedMessages.
+func (h *hook) paceAt() int { return max(h.srv.cfg.Limits.MaxQueuedMessages/2, 1) }

@@ -1,0 +1,96 @@
+package mqttkit_test
+
+import (
+	"context"
+	"log/slog"
+	"strconv"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/mqttkit/mqttkit"
+	"github.com/mqttkit/mqttkit/broker"
+	"github.com/mqttkit/mqttkit/mqtttest"
+)
+
+// Publishers faster than their subscriber are paced by the embedded broker
+// instead of overflowing the subscriber's session: with a session queue of
+// 64 messages, a Receive Maximum of 8 and a handler that takes 1 ms, 2
+// publishers sending 300 messages each as fast as they can lose none
+// (docs/BROKER.md, item 16). Mosquitto drops what exceeds its queue by
+// design, so this runs on the embedded broker only.
+func TestSlowSubscriberPacesPublishers(t *testing.T) {
+	const perPublisher = 300
+	srv := mqtttest.NewBroker(t, mqtttest.WithMaxQueued(64), mqtttest.WithoutPersistence())
+	var mu sync.Mutex
+	seen := map[string]bool{}
+	all := make(chan struct{})
+	h := mqttkit.HandlerFunc(func(_ context.Context, m *mqttkit.Message) error {
+		time.Sleep(time.Millisecond)
+		mu.Lock()
+		defer mu.Unlock()
+		seen[string(m.Payload)] = true
+		if len(seen) == 2*perPublisher {
+			close(all)
+		}
+		return nil
+	})
+	dial(t, srv, mqttkit.WithReceiveMaximum(8), mqttkit.WithSubscription("pace/t", h, mqttkit.AtLeastOnce))
+	ctx := testCtx(t, 60*time.Second)
+	var wg sync.WaitGroup
+	for p := range 2 {
+		pub := dialURL(t, srv.DirectURL())
+		wg.Go(func() {
+			results := make([]*mqttkit.PublishResult, perPublisher)
+			for i := range results {
+				results[i] = pub.PublishAsync(ctx, "pace/t", []byte(strconv.Itoa(p)+"/"+strconv.Itoa(i)), mqttkit.QoS1)
+			}
+			for i, r := range results {
+				if err := r.Wait(ctx); err != nil {
+					t.Errorf("publisher %d, message %d: %v", p, i, err)
+					return
+				}
+			}
+		})
+	}
+	wg.Wait()
+	select {
+	case <-all:
+	case <-time.After(30 * time.Second):
+		mu.Lock()
+		defer mu.Unlock()
+		t.Fatalf("the subscriber got %d of %d messages; the broker dropped %d", len(seen), 2*perPublisher, srv.Server().Stats().MessagesDropped)
+	}
+	if d := srv.Server().Stats().MessagesDropped; d != 0 {
+		t.Fatalf("the broker dropped %d messages", d)
+	}
+}
+
+// A subscriber that acknowledges nothing (a handler stuck with ManualAck)
+// holds its publishers up for at most 10 s: then the broker stops waiting
+// for it, says so, and drops what exceeds its session's queue.
+func TestStuckSubscriberReleasesPublishers(t *testing.T) {
+	var logs mqtttest.LogBuffer
+	srv := mqtttest.NewBroker(t, mqtttest.WithMaxQueued(16), mqtttest.WithoutPersistence(),
+		mqtttest.WithBrokerConfig(func(c *broker.Config) {
+			c.Logger = slog.New(slog.NewTextHandler(&logs, &slog.HandlerOptions{Level: slog.LevelWarn}))
+		}))
+	never := mqttkit.HandlerFunc(func(context.Context, *mqttkit.Message) error { return nil })
+	dial(t, srv, mqttkit.WithReceiveMaximum(4), mqttkit.WithSubscription("stuck/t", never, mqttkit.AtLeastOnce, mqttkit.ManualAck()))
+	pub := dialURL(t, srv.DirectURL())
+	ctx := testCtx(t, 60*time.Second)
+	start := time.Now()
+	for i := range 40 {
+		if err := pub.Publish(ctx, "stuck/t", []byte(strconv.Itoa(i)), mqttkit.QoS1); err != nil {
+			t.Fatalf("publish %d: %v", i, err)
+		}
+	}
+	t.Logf("40 publishes took %v", time.Since(start).Round(time.Millisecond))
+	if !strings.Contains(logs.String(), "publishers no longer wait for it") {
+		t.Fatalf("the broker did not say it stopped waiting for the stuck subscriber:\n%s", logs.String())
+	}
+	if d := srv.Server().Stats().MessagesDropped; d == 0 {
+		t.Fatal("no message dropped: 40 messages cannot fit a session queue of 16")
+	}
+}
