@@ -42,9 +42,9 @@ const maxWriteStall = 10 * time.Second
 const closeFlushTimeout = time.Second
 
 type outQueue struct {
-	acks     uint64    // acknowledgements read from the client (see pace)
-	lastAck  time.Time // when the last one was read
-	paceOff  bool      // the client acknowledged nothing for maxWriteStall while publishers waited
+	acks     uint64        // acknowledgements read from the client (see pace)
+	lastAck  time.Time     // when the last one was read
+	paceOff  bool          // the client acknowledged nothing for maxWriteStall while publishers waited
 	room     *sync.Cond    // signalled when bytes were written, or nobody should wait
 	waiters  int           // Write calls waiting on room
 	progress atomic.Int64  // unix nanoseconds of the writer goroutine's last write
@@ -62,9 +62,6 @@ type outQueue struct {
 func (c *serverConn) awaitRoom() {
 	q := &c.out
 	for len(q.buf) > highWater && !c.writeFailed && !q.closing && !c.takenOver.Load() {
-		if q.room == nil {
-			q.room = sync.NewCond(&c.wmu)
-		}
 		if time.Since(time.Unix(0, q.progress.Load())) > maxWriteStall {
 			c.writeFailed = true
 			q.buf = nil
@@ -74,12 +71,23 @@ func (c *serverConn) awaitRoom() {
 			_ = c.Conn.Close() // mochi's reader ends, and the client with it
 			return
 		}
-		t := time.AfterFunc(maxWriteStall, c.wakeWriters)
-		q.waiters++
-		q.room.Wait()
-		q.waiters--
-		t.Stop()
+		c.waitOut()
 	}
+}
+
+// waitOut waits until the writer goroutine wrote, the client acknowledged,
+// the connection is closing or taken over, or maxWriteStall passed. c.wmu
+// must be held; it is released while waiting.
+func (c *serverConn) waitOut() {
+	q := &c.out
+	if q.room == nil {
+		q.room = sync.NewCond(&c.wmu)
+	}
+	t := time.AfterFunc(maxWriteStall, c.wakeWriters)
+	q.waiters++
+	q.room.Wait()
+	q.waiters--
+	t.Stop()
 }
 
 // pace makes a publisher routing a message to this client wait while over
@@ -118,14 +126,7 @@ func (c *serverConn) pace(over func() bool) {
 				}
 				return
 			}
-			if q.room == nil {
-				q.room = sync.NewCond(&c.wmu)
-			}
-			t := time.AfterFunc(maxWriteStall, c.wakeWriters)
-			q.waiters++
-			q.room.Wait()
-			q.waiters--
-			t.Stop()
+			c.waitOut()
 		}
 		c.wmu.Unlock()
 	}
