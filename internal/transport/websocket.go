@@ -9,6 +9,7 @@ import (
 	"net/http"
 	"net/url"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/gorilla/websocket"
@@ -71,6 +72,10 @@ type wsConn struct {
 	server string // host:port, for errors
 	r      io.Reader
 	wmu    sync.Mutex
+	// The write deadline SetWriteDeadline set last (unix nanoseconds, 0:
+	// none). gorilla's Conn applies its own deadline at every write and may
+	// not have it set during one, so Write hands it over, under wmu.
+	writeDeadline atomic.Int64
 }
 
 func (c *wsConn) Read(p []byte) (int, error) {
@@ -100,6 +105,11 @@ func (c *wsConn) Read(p []byte) (int, error) {
 func (c *wsConn) Write(p []byte) (int, error) {
 	c.wmu.Lock()
 	defer c.wmu.Unlock()
+	var t time.Time
+	if ns := c.writeDeadline.Load(); ns != 0 {
+		t = time.Unix(0, ns)
+	}
+	_ = c.ws.SetWriteDeadline(t)
 	if err := c.ws.WriteMessage(websocket.BinaryMessage, p); err != nil {
 		return 0, err
 	}
@@ -114,11 +124,26 @@ func (c *wsConn) Close() error {
 	return c.ws.Close()
 }
 
-func (c *wsConn) LocalAddr() net.Addr                { return c.ws.LocalAddr() }
-func (c *wsConn) RemoteAddr() net.Addr               { return c.ws.RemoteAddr() }
-func (c *wsConn) SetDeadline(t time.Time) error      { return c.ws.NetConn().SetDeadline(t) }
-func (c *wsConn) SetReadDeadline(t time.Time) error  { return c.ws.SetReadDeadline(t) }
-func (c *wsConn) SetWriteDeadline(t time.Time) error { return c.ws.SetWriteDeadline(t) }
+func (c *wsConn) LocalAddr() net.Addr  { return c.ws.LocalAddr() }
+func (c *wsConn) RemoteAddr() net.Addr { return c.ws.RemoteAddr() }
+func (c *wsConn) SetDeadline(t time.Time) error {
+	_ = c.ws.SetReadDeadline(t)
+	return c.SetWriteDeadline(t)
+}
+func (c *wsConn) SetReadDeadline(t time.Time) error { return c.ws.SetReadDeadline(t) }
+
+// SetWriteDeadline may be called while another goroutine writes (the
+// broker's Close does, to end a write stuck on a client that stopped
+// reading): it bounds that write through the connection underneath, and
+// the later ones through Write.
+func (c *wsConn) SetWriteDeadline(t time.Time) error {
+	ns := int64(0)
+	if !t.IsZero() {
+		ns = t.UnixNano()
+	}
+	c.writeDeadline.Store(ns)
+	return c.ws.NetConn().SetWriteDeadline(t)
+}
 
 // NetConn exposes the connection under the WebSocket (TCP, or TLS for
 // wss://), e.g. for the broker to read a client certificate.

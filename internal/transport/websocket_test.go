@@ -74,3 +74,56 @@ func TestWebSocketDialErrors(t *testing.T) {
 		t.Fatalf("Dial to a non-WebSocket path: %v, want an error naming the HTTP status and the path", err)
 	}
 }
+
+// A write deadline set while another goroutine's write is stuck (the peer
+// reads nothing) ends that write: the broker's Close relies on it to let go
+// of a client that stopped reading.
+func TestWebSocketWriteDeadlineEndsStuckWrite(t *testing.T) {
+	up := websocket.Upgrader{Subprotocols: []string{"mqtt"}}
+	release := make(chan struct{})
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		ws, err := up.Upgrade(w, r, nil)
+		if err != nil {
+			return
+		}
+		defer ws.Close()
+		<-release // reads nothing until the test ends
+	}))
+	defer srv.Close()
+	defer close(release)
+	u, _ := url.Parse(strings.Replace(srv.URL, "http://", "ws://", 1))
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	d, err := ForScheme("ws", &Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	c, err := d.Dial(ctx, u)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	stuck := make(chan error, 1)
+	go func() {
+		chunk := make([]byte, 1<<20)
+		for range 256 { // bounded: far more than the socket buffers hold
+			if _, err := c.Write(chunk); err != nil {
+				stuck <- err
+				return
+			}
+		}
+		stuck <- nil
+	}()
+	time.Sleep(200 * time.Millisecond) // let the writes fill the buffers
+	if err := c.SetWriteDeadline(time.Now().Add(100 * time.Millisecond)); err != nil {
+		t.Fatal(err)
+	}
+	select {
+	case err := <-stuck:
+		if err == nil {
+			t.Fatal("256 MiB written to a peer that reads nothing")
+		}
+	case <-time.After(5 * time.Second):
+		t.Fatal("the write deadline did not end a write stuck on a peer that reads nothing")
+	}
+}
