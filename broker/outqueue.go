@@ -43,7 +43,7 @@ const closeFlushTimeout = time.Second
 
 type outQueue struct {
 	acks     uint64        // acknowledgements read from the client (see pace)
-	lastAck  time.Time     // when the last one was read
+	lastAck  time.Time     // when the last one was read (see pace)
 	paceOff  bool          // the client acknowledged nothing for maxWriteStall while publishers waited
 	room     *sync.Cond    // signalled when bytes were written, or nobody should wait
 	waiters  int           // Write calls waiting on room
@@ -101,6 +101,7 @@ func (c *serverConn) pace(over func() bool) {
 	if !c.established.Load() {
 		return
 	}
+	start := time.Now()
 	for {
 		c.wmu.Lock()
 		q := &c.out
@@ -115,10 +116,14 @@ func (c *serverConn) pace(over func() bool) {
 			return
 		}
 		if q.acks == seen { // nothing acknowledged since over looked
-			if q.lastAck.IsZero() {
-				q.lastAck = time.Now()
+			// Stalled: nothing acknowledged for maxWriteStall while this
+			// publisher waited (an acknowledgement before it came counts
+			// from when it came).
+			since := start
+			if q.lastAck.After(since) {
+				since = q.lastAck
 			}
-			if time.Since(q.lastAck) > maxWriteStall {
+			if time.Since(since) > maxWriteStall {
 				q.paceOff = true
 				c.wmu.Unlock()
 				if c.onStalled != nil {
