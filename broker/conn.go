@@ -245,7 +245,9 @@ func (c *serverConn) invalid(pe *packet.Error) error {
 // Every later write on the dead connection is discarded the same way.
 //
 // A QoS 1/2 PUBLISH beyond the client's Receive Maximum is held back (see
-// sendWindow), so Write never blocks on flow control.
+// sendWindow), so Write never blocks on flow control; what it lets through
+// is queued for the connection's own writer goroutine, and Write waits only
+// while more than highWater bytes are queued (see outqueue.go).
 func (c *serverConn) Write(p []byte) (int, error) {
 	n := len(p)
 	c.wmu.Lock()
