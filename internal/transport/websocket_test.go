@@ -3,6 +3,7 @@ package transport
 import (
 	"context"
 	"io"
+	"net"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
@@ -33,18 +34,7 @@ func TestWebSocketDial(t *testing.T) {
 		_, _ = io.Copy(c, c)
 	}))
 	defer srv.Close()
-	u, _ := url.Parse(strings.Replace(srv.URL, "http://", "ws://user:hunter2@", 1) + "/mqtt")
-	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-	defer cancel()
-	d, err := ForScheme("ws", &Options{Header: http.Header{"X-Tenant": {"t1"}}})
-	if err != nil {
-		t.Fatal(err)
-	}
-	c, err := d.Dial(ctx, u)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer c.Close()
+	c := dialWS(t, strings.Replace(srv.URL, "http://", "ws://user:hunter2@", 1)+"/mqtt", &Options{Header: http.Header{"X-Tenant": {"t1"}}})
 	s := <-got
 	if want := (seen{"/mqtt", "mqtt", "t1", ""}); s != want {
 		t.Fatalf("upgrade request %+v, want %+v", s, want)
@@ -91,18 +81,7 @@ func TestWebSocketWriteDeadlineEndsStuckWrite(t *testing.T) {
 	}))
 	defer srv.Close()
 	defer close(release)
-	u, _ := url.Parse(strings.Replace(srv.URL, "http://", "ws://", 1))
-	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-	defer cancel()
-	d, err := ForScheme("ws", &Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	c, err := d.Dial(ctx, u)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer c.Close()
+	c := dialWS(t, strings.Replace(srv.URL, "http://", "ws://", 1), &Options{})
 	stuck := make(chan error, 1)
 	go func() {
 		chunk := make([]byte, 1<<20)
@@ -126,4 +105,26 @@ func TestWebSocketWriteDeadlineEndsStuckWrite(t *testing.T) {
 	case <-time.After(5 * time.Second):
 		t.Fatal("the write deadline did not end a write stuck on a peer that reads nothing")
 	}
+}
+
+// dialWS dials the WebSocket URL raw with opts and closes the connection
+// at the end of the test.
+func dialWS(t *testing.T, raw string, opts *Options) net.Conn {
+	t.Helper()
+	u, err := url.Parse(raw)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	d, err := ForScheme("ws", opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	c, err := d.Dial(ctx, u)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = c.Close() })
+	return c
 }
