@@ -7,6 +7,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -100,5 +101,46 @@ func TestStuckSubscriberReleasesPublishers(t *testing.T) {
 	}
 	if d := srv.Server().Stats().MessagesDropped; d == 0 {
 		t.Fatal("no message dropped: 40 messages cannot fit a session queue of 16")
+	}
+}
+
+// In a consumer group, a member that stopped acknowledging (a stuck
+// handler) gets nothing new once half its session's queue is
+// unacknowledged: the others get the rest, and publishers neither wait for
+// it nor lose messages to its full queue (docs/BROKER.md, item 2).
+func TestGroupSkipsStuckMember(t *testing.T) {
+	const n = 200
+	var logs mqtttest.LogBuffer
+	srv := mqtttest.NewBroker(t, mqtttest.WithMaxQueued(64), mqtttest.WithoutPersistence(),
+		mqtttest.WithBrokerConfig(func(c *broker.Config) {
+			c.Logger = slog.New(slog.NewTextHandler(&logs, &slog.HandlerOptions{Level: slog.LevelWarn}))
+		}))
+	var held atomic.Int64
+	stuck := mqttkit.HandlerFunc(func(context.Context, *mqttkit.Message) error { held.Add(1); return nil })
+	dial(t, srv, mqttkit.WithClientID("member-stuck"), mqttkit.WithReceiveMaximum(4),
+		mqttkit.WithSubscription("grp/t", stuck, mqttkit.AtLeastOnce, mqttkit.Group("g"), mqttkit.ManualAck()))
+	healthy := newCollector(n)
+	dial(t, srv, mqttkit.WithClientID("member-healthy"),
+		mqttkit.WithSubscription("grp/t", healthy, mqttkit.AtLeastOnce, mqttkit.Group("g")))
+	pub := dialURL(t, srv.DirectURL())
+	ctx := testCtx(t, 60*time.Second)
+	for i := range n {
+		if err := pub.Publish(ctx, "grp/t", []byte(strconv.Itoa(i)), mqttkit.QoS1); err != nil {
+			t.Fatalf("publish %d: %v", i, err)
+		}
+	}
+	// The stuck member holds at most half its queue of 64.
+	for got := 0; got < n-32; got++ {
+		select {
+		case <-healthy.ch:
+		case <-time.After(10 * time.Second):
+			t.Fatalf("the healthy member got %d of at least %d messages; the stuck one %d", got, n-32, held.Load())
+		}
+	}
+	if d := srv.Server().Stats().MessagesDropped; d != 0 {
+		t.Fatalf("the broker dropped %d messages", d)
+	}
+	if strings.Contains(logs.String(), "publishers no longer wait") {
+		t.Fatalf("publishers waited for the stuck member:\n%s", logs.String())
 	}
 }

@@ -77,9 +77,11 @@ func (h *hook) OnACLCheck(cl *mqtt.Client, topic string, write bool) bool {
 }
 
 // OnSelectSubscribers picks one member per shared subscription group:
-// round-robin over the connected members, and only when none is connected
-// round-robin over the members whose sessions persist offline. Mochi's own
-// choice is Go map order, offline members included.
+// round-robin over the connected members whose sessions are less than half
+// full (else the connected member with the fewest unacknowledged messages),
+// and only when none is connected round-robin over the members whose
+// sessions persist offline. Mochi's own choice is Go map order, offline
+// members included.
 func (h *hook) OnSelectSubscribers(subs *mqtt.Subscribers, pk packets.Packet) *mqtt.Subscribers {
 	if subs.SharedSelected == nil {
 		subs.SharedSelected = map[string]packets.Subscription{}
@@ -90,18 +92,35 @@ func (h *hook) OnSelectSubscribers(subs *mqtt.Subscribers, pk packets.Packet) *m
 			ids = append(ids, id)
 		}
 		sort.Strings(ids)
-		var online, offline []string
+		// Connected members whose sessions are less than half full take
+		// turns. A slow or stuck member that filled half its session gets
+		// nothing new while another has room, so it neither makes
+		// publishers wait (see serverConn.pace) nor, stuck, loses what its
+		// session cannot hold; when none has room, the least loaded gets it.
+		var room, offline []string
+		var leastLoaded string
+		fewest := -1
 		for _, id := range ids {
 			cl, ok := h.srv.mochi.Clients.Get(id)
-			switch {
-			case !ok:
-			case cl.Closed():
+			if !ok {
+				continue
+			}
+			if cl.Closed() {
 				offline = append(offline, id)
-			default:
-				online = append(online, id)
+				continue
+			}
+			n := cl.State.Inflight.Len()
+			if n < h.paceAt() {
+				room = append(room, id)
+			}
+			if fewest < 0 || n < fewest {
+				leastLoaded, fewest = id, n
 			}
 		}
-		pick := online
+		pick := room
+		if len(pick) == 0 && leastLoaded != "" {
+			pick = []string{leastLoaded}
+		}
 		if len(pick) == 0 {
 			pick = offline
 		}
