@@ -63,12 +63,19 @@ func (c *collector) HandleMessage(_ context.Context, m *mqttkit.Message) error {
 // next waits for the next message.
 func (c *collector) next(t testing.TB) *mqttkit.Message {
 	t.Helper()
+	return receive(t, c.ch, "message")
+}
+
+// receive waits up to 10 s for a value from ch; what names it if none comes.
+func receive[T any](t testing.TB, ch <-chan T, what string) T {
+	t.Helper()
 	select {
-	case m := <-c.ch:
-		return m
+	case v := <-ch:
+		return v
 	case <-time.After(10 * time.Second):
-		t.Fatal("no message within 10s")
-		return nil
+		t.Fatalf("no %s within 10s", what)
+		var zero T
+		return zero
 	}
 }
 

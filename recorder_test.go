@@ -130,11 +130,5 @@ func (r *recorder) serve(nc net.Conn, n int, connack func(int, *packet.Connect) 
 // nextConnect waits for the next CONNECT.
 func (r *recorder) nextConnect(t *testing.T) *packet.Connect {
 	t.Helper()
-	select {
-	case c := <-r.connects:
-		return c
-	case <-time.After(10 * time.Second):
-		t.Fatal("no CONNECT within 10s")
-		return nil
-	}
+	return receive(t, r.connects, "CONNECT")
 }
