@@ -50,6 +50,7 @@ func (h *hook) Provides(b byte) bool {
 		mqtt.OnClientExpired,
 		mqtt.OnSessionEstablish,
 		mqtt.OnSessionEstablished,
+		mqtt.OnDisconnect,
 		mqtt.OnPublish,
 		mqtt.OnQosPublish,
 		mqtt.OnPacketProcessed,

@@ -123,7 +123,7 @@ func (s *Server) serveConn(listenerID string, conn net.Conn, establish listeners
 	_ = conn.SetReadDeadline(time.Now().Add(s.cfg.Limits.ConnectTimeout))
 	go func() {
 		defer s.conns.done(tc)
-		defer s.hook.establish.release(tc) // ended before its CONNACK
+		defer s.hook.establish.release(tc) // ended before its CONNACK, or ended its session (OnDisconnect)
 		err := establish(listenerID, s.wrapConn(tc))
 		s.logConnEnd(listenerID, conn, err)
 	}()

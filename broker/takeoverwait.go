@@ -96,6 +96,10 @@ func (l *establishLocks) acquire(id string, c *serverConn) bool {
 	for {
 		l.mu.Lock()
 		h := l.holders[id]
+		if h != nil && h.conn == c {
+			l.mu.Unlock()
+			return true
+		}
 		if h == nil {
 			if l.holders == nil {
 				l.holders = map[string]*establishing{}
@@ -121,5 +125,26 @@ func (l *establishLocks) release(c *serverConn) {
 	if h := l.holders[c.establishing]; h != nil && h.conn == c {
 		delete(l.holders, c.establishing)
 		close(h.done)
+	}
+}
+
+// OnDisconnect makes a connection whose session ends with it (Session
+// Expiry 0) hold its client id's establishLock while mochi ends the
+// session, until the connection's goroutine returns (serveConn releases
+// it). mochi v2.7.9 checks that the connection was not taken over and then
+// removes its subscriptions by client id and unregisters the client id: a
+// connection of the same client taking over in between resumed the session
+// (its CONNACK said so, and the client did not subscribe again) and then
+// lost its subscriptions or its registration, and with them every message.
+// Waiting here, the next connection finds the session ended and starts a
+// new one; if it took the session over first, mochi now sees that and
+// leaves it alone.
+func (h *hook) OnDisconnect(cl *mqtt.Client, _ error, expire bool) {
+	if !expire || cl.IsTakenOver() {
+		return
+	}
+	if c := connOf(cl); c != nil && !h.establish.acquire(cl.ID, c) {
+		h.srv.log.Warn("broker: other connections of this client took over 10 s to take its session over; ending the session without waiting for them",
+			"client", cl.ID)
 	}
 }
