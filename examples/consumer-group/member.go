@@ -61,17 +61,6 @@ func runMember(ctx context.Context, args []string) error {
 	defer out.Close()
 	log := slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelWarn})).With("member", f.id)
 
-	dialCtx, cancel := context.WithTimeout(ctx, 30*time.Second)
-	defer cancel()
-	c, err := mqttkit.Dial(dialCtx, f.url,
-		mqttkit.WithClientID(f.id),
-		mqttkit.WithCleanStart(false), // resume the session a previous run left
-		mqttkit.WithSessionExpiry(f.expiry),
-		mqttkit.WithBackoff(20*time.Millisecond, time.Second),
-		mqttkit.WithLogger(log))
-	if err != nil {
-		return fmt.Errorf("member %s: %w", f.id, err)
-	}
 	h := mqttkit.Chain(handler(out, f.work),
 		middleware.Dedupe(middleware.NewMemoryStore(1_000_000, time.Hour),
 			middleware.OnDuplicate(func(_ context.Context, m *mqttkit.Message, key string) {
@@ -81,11 +70,22 @@ func runMember(ctx context.Context, args []string) error {
 			}),
 			middleware.DedupeLogger(log)),
 		middleware.Recoverer(log))
-	sub, err := c.Subscribe(dialCtx, f.filter, h, mqttkit.Group(f.group), mqttkit.AtLeastOnce, mqttkit.Workers(f.workers))
+	dialCtx, cancel := context.WithTimeout(ctx, 30*time.Second)
+	defer cancel()
+	// The subscription is part of Dial, so its handler is in place when the
+	// resumed session's pending messages arrive right after CONNACK; a
+	// Subscribe after Dial would let them be acknowledged unhandled.
+	c, err := mqttkit.Dial(dialCtx, f.url,
+		mqttkit.WithClientID(f.id),
+		mqttkit.WithCleanStart(false), // resume the session a previous run left
+		mqttkit.WithSessionExpiry(f.expiry),
+		mqttkit.WithBackoff(20*time.Millisecond, time.Second),
+		mqttkit.WithLogger(log),
+		mqttkit.WithSubscription(f.filter, h, mqttkit.Group(f.group), mqttkit.AtLeastOnce, mqttkit.Workers(f.workers)))
 	if err != nil {
-		_ = c.Close()
 		return fmt.Errorf("member %s: %w", f.id, err)
 	}
+	sub := c.Subscriptions()[0]
 	fmt.Fprintf(os.Stderr, "member %s subscribed %s\n", f.id, sub.Filters()[0])
 
 	<-ctx.Done()
