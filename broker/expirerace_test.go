@@ -1,7 +1,6 @@
 package broker_test
 
 import (
-	"bufio"
 	"net"
 	"testing"
 	"time"
@@ -29,8 +28,10 @@ func TestReconnectRacesSessionEnd(t *testing.T) {
 			_ = old.conn.(*net.TCPConn).SetLinger(0)
 			_ = old.conn.Close()
 		}
-		c := connectRaw(t, addr, "race-sub", i == 0)
-		if !c.present {
+		// Session Expiry 0; the first connection starts clean, the others
+		// resume what the broker still holds.
+		c, ack := connectRaw(t, addr, &packet.Connect{ProtocolVersion: packet.V5, CleanStart: i == 0, KeepAlive: 60, ClientID: "race-sub"})
+		if !ack.SessionPresent {
 			c.subscribe("race/t", 1)
 		}
 		pub.Publish(t, "race/t", 1, false, []byte{byte(i)})
@@ -41,30 +42,6 @@ func TestReconnectRacesSessionEnd(t *testing.T) {
 				break // an earlier one may come again in a resumed session
 			}
 		}
-		old = c.rawClient
+		old = c
 	}
-}
-
-// rawSession is a rawClient with its CONNACK's Session Present flag.
-type rawSession struct {
-	*rawClient
-	present bool
-}
-
-// connectRaw connects as id with Session Expiry 0, resuming what the broker
-// still holds unless clean.
-func connectRaw(t *testing.T, addr, id string, clean bool) rawSession {
-	t.Helper()
-	conn, err := net.DialTimeout("tcp", addr, 5*time.Second)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { conn.Close() })
-	c := &rawClient{t: t, conn: conn, br: bufio.NewReader(conn)}
-	c.send(&packet.Connect{ProtocolVersion: packet.V5, CleanStart: clean, KeepAlive: 60, ClientID: id})
-	ack, ok := c.read(5 * time.Second).(*packet.Connack)
-	if !ok || ack.ReasonCode != 0 {
-		t.Fatalf("CONNACK: %v", ack)
-	}
-	return rawSession{c, ack.SessionPresent}
 }

@@ -27,12 +27,6 @@ type rawClient struct {
 // CONNECT further.
 func dialRaw(t *testing.T, addr, id string, rm uint16, keepSession bool, adjust ...func(*packet.Connect)) *rawClient {
 	t.Helper()
-	conn, err := net.DialTimeout("tcp", addr, 5*time.Second)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { conn.Close() })
-	c := &rawClient{t: t, conn: conn, br: bufio.NewReader(conn)}
 	cp := &packet.Connect{ProtocolVersion: packet.V5, CleanStart: !keepSession, KeepAlive: 60, ClientID: id}
 	cp.Properties.ReceiveMaximum = rm
 	if keepSession {
@@ -41,11 +35,26 @@ func dialRaw(t *testing.T, addr, id string, rm uint16, keepSession bool, adjust 
 	for _, f := range adjust {
 		f(cp)
 	}
+	c, _ := connectRaw(t, addr, cp)
+	return c
+}
+
+// connectRaw connects with cp and returns the client and its successful
+// CONNACK.
+func connectRaw(t *testing.T, addr string, cp *packet.Connect) (*rawClient, *packet.Connack) {
+	t.Helper()
+	conn, err := net.DialTimeout("tcp", addr, 5*time.Second)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { conn.Close() })
+	c := &rawClient{t: t, conn: conn, br: bufio.NewReader(conn)}
 	c.send(cp)
-	if ack, ok := c.read(5 * time.Second).(*packet.Connack); !ok || ack.ReasonCode != 0 {
+	ack, ok := c.read(5 * time.Second).(*packet.Connack)
+	if !ok || ack.ReasonCode != 0 {
 		t.Fatalf("CONNACK: %v", ack)
 	}
-	return c
+	return c, ack
 }
 
 func (c *rawClient) send(p packet.Packet) {
