@@ -60,13 +60,24 @@ func (h *hook) OnQosPublish(cl *mqtt.Client, pk packets.Packet, _ int64, _ int) 
 			// Routed by another client's PUBLISH (a retained message is
 			// sent on the client's own SUBSCRIBE): that publisher waits
 			// while the session is half full (see serverConn.pace).
-			c.pace(func() bool { return cl.State.Inflight.Len() > h.paceAt() })
+			c.pace(h.publisher(pk.Origin), func() bool { return cl.State.Inflight.Len() > h.paceAt() })
 		}
 	case packets.Puback, packets.Pubrec:
 		if c := connOf(cl); c != nil && c.pub.active && c.pub.pk.PacketID == pk.PacketID {
 			c.pub.stored = true
 		}
 	}
+}
+
+// publisher returns the connection of client id whose PUBLISH is being
+// routed, if it is registered and processing one.
+func (h *hook) publisher(id string) *serverConn {
+	if cl, ok := h.srv.mochi.Clients.Get(id); ok {
+		if c := connOf(cl); c != nil && c.publishing.Load() {
+			return c
+		}
+	}
+	return nil
 }
 
 // OnPacketProcessed routes a PUBLISH whose ack mochi stored but which it

@@ -42,6 +42,9 @@ type serverConn struct {
 	// Set when another connection takes the session over: PUBLISH packets
 	// read since are refused (see awaitTakenOver).
 	takenOver atomic.Bool
+	// The subscriber's connection this connection's PUBLISH waits for in
+	// pace; a takeover wakes it (see awaitTakenOver).
+	pacedBy atomic.Pointer[serverConn]
 	// Set once mochi established the client's session on this connection
 	// (see lateMessages).
 	established atomic.Bool

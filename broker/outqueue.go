@@ -94,12 +94,17 @@ func (c *serverConn) waitOut() {
 // reports the client's session too full, until the client acknowledges
 // enough; it does not wait for a client that is closing, being taken over,
 // not yet established, or that acknowledged nothing for maxWriteStall
-// while publishers waited (until it acknowledges again). over is called
-// without c.wmu held: it reads mochi's in-flight map, whose lock mochi may
-// hold while it writes.
-func (c *serverConn) pace(over func() bool) {
+// while publishers waited (until it acknowledges again), nor once the
+// publisher's own connection pub (nil: unknown) is taken over, whose
+// takeover waits for this PUBLISH. over is called without c.wmu held: it
+// reads mochi's in-flight map, whose lock mochi may hold while it writes.
+func (c *serverConn) pace(pub *serverConn, over func() bool) {
 	if !c.established.Load() || !over() {
 		return // the common case: no lock taken for every routed message
+	}
+	if pub != nil {
+		pub.pacedBy.Store(c)
+		defer pub.pacedBy.Store(nil)
 	}
 	start := time.Now()
 	for {
@@ -111,7 +116,7 @@ func (c *serverConn) pace(over func() bool) {
 			return
 		}
 		c.wmu.Lock()
-		if q.paceOff || c.writeFailed || q.closing || c.takenOver.Load() {
+		if q.paceOff || c.writeFailed || q.closing || c.takenOver.Load() || (pub != nil && pub.takenOver.Load()) {
 			c.wmu.Unlock()
 			return
 		}

@@ -55,6 +55,9 @@ func (h *hook) awaitTakenOver(cl *mqtt.Client) {
 	}
 	oc.takenOver.Store(true) // mochi closes it next, in inheritClientSession
 	oc.wakeWriters()         // nobody waits for a client that is gone (see awaitRoom)
+	if sub := oc.pacedBy.Load(); sub != nil {
+		sub.wakeWriters() // its PUBLISH stops waiting for a slow subscriber (see pace)
+	}
 	for oc.publishing.Load() && time.Now().Before(deadline) {
 		time.Sleep(time.Millisecond)
 	}
