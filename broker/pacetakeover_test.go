@@ -25,7 +25,7 @@ func TestTakeoverOfPacedPublisher(t *testing.T) {
 	for range 2 { // the subscriber never acknowledges: the third waits in pace
 		sub.nextPublish(5 * time.Second)
 	}
-	time.Sleep(100 * time.Millisecond) // let the third reach pace
+	time.Sleep(100 * time.Millisecond)             // let the third reach pace
 	pub2 := dialRaw(t, addr, "paced-pub", 0, true) // takes the session over
 	pub2.send(&packet.Publish{Topic: "paced/t", QoS: 2, PacketID: 3, Dup: true, Payload: []byte{3}})
 	for {
