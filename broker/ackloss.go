@@ -60,7 +60,7 @@ func (h *hook) OnQosPublish(cl *mqtt.Client, pk packets.Packet, _ int64, _ int) 
 			// Routed by another client's PUBLISH (a retained message is
 			// sent on the client's own SUBSCRIBE): that publisher waits
 			// while the session is half full (see serverConn.pace).
-			c.pace(h.publisher(pk.Origin), func() bool { return cl.State.Inflight.Len() > h.paceAt() })
+			c.pace(func() *serverConn { return h.publisher(pk.Origin) }, func() bool { return cl.State.Inflight.Len() > h.paceAt() })
 		}
 	case packets.Puback, packets.Pubrec:
 		if c := connOf(cl); c != nil && c.pub.active && c.pub.pk.PacketID == pk.PacketID {

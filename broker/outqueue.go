@@ -95,13 +95,15 @@ func (c *serverConn) waitOut() {
 // enough; it does not wait for a client that is closing, being taken over,
 // not yet established, or that acknowledged nothing for maxWriteStall
 // while publishers waited (until it acknowledges again), nor once the
-// publisher's own connection pub (nil: unknown) is taken over, whose
-// takeover waits for this PUBLISH. over is called without c.wmu held: it
-// reads mochi's in-flight map, whose lock mochi may hold while it writes.
-func (c *serverConn) pace(pub *serverConn, over func() bool) {
+// publisher's own connection (publisher's result; nil: unknown) is taken
+// over, whose takeover waits for this PUBLISH. over is called without
+// c.wmu held: it reads mochi's in-flight map, whose lock mochi may hold
+// while it writes.
+func (c *serverConn) pace(publisher func() *serverConn, over func() bool) {
 	if !c.established.Load() || !over() {
 		return // the common case: no lock taken for every routed message
 	}
+	pub := publisher()
 	if pub != nil {
 		pub.pacedBy.Store(c)
 		defer pub.pacedBy.Store(nil)
