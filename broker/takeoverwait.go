@@ -61,6 +61,10 @@ func (h *hook) awaitTakenOver(cl *mqtt.Client) {
 	for oc.publishing.Load() && time.Now().Before(deadline) {
 		time.Sleep(time.Millisecond)
 	}
+	if oc.publishing.Load() {
+		h.srv.log.Warn("broker: taking a session over from a connection still processing a PUBLISH after 2 s; if it is QoS 2, the client's resend may be routed a second time",
+			"client", cl.ID)
+	}
 }
 
 // establishLocks lets one connection per client id at a time take the
