@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"strconv"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -13,14 +14,20 @@ import (
 	"github.com/mqttkit/mqttkit/mqtttest"
 )
 
-// ledger counts how often each message id was handled.
+// ledger counts how often each message id was handled, and keeps how each
+// copy arrived, so that a failure can tell a message the broker routed
+// twice (two packet ids) from a resend the client handled again (one
+// packet id, DUP set).
 type ledger struct {
-	mu   sync.Mutex
-	seen map[int]int
-	got  chan struct{} // signalled on every new id
+	mu     sync.Mutex
+	seen   map[int]int
+	copies map[int][]string // how each handled copy arrived, by id
+	got    chan struct{}    // signalled on every new id
 }
 
-func newLedger() *ledger { return &ledger{seen: make(map[int]int), got: make(chan struct{}, 1)} }
+func newLedger() *ledger {
+	return &ledger{seen: make(map[int]int), copies: make(map[int][]string), got: make(chan struct{}, 1)}
+}
 
 func (l *ledger) HandleMessage(_ context.Context, m *mqttkit.Message) error {
 	id, err := strconv.Atoi(string(m.Payload))
@@ -29,12 +36,27 @@ func (l *ledger) HandleMessage(_ context.Context, m *mqttkit.Message) error {
 	}
 	l.mu.Lock()
 	l.seen[id]++
+	l.copies[id] = append(l.copies[id], fmt.Sprintf("packet id %d, DUP %t, at %s", m.PacketID, m.Dup, time.Now().Format("15:04:05.000000")))
 	l.mu.Unlock()
 	select {
 	case l.got <- struct{}{}:
 	default:
 	}
 	return nil
+}
+
+// duplicated describes how the copies of up to max duplicated ids arrived.
+func (l *ledger) duplicated(max int) string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	var b strings.Builder
+	for id, n := range l.seen {
+		if n > 1 && max > 0 {
+			max--
+			fmt.Fprintf(&b, "\n  message %d: %s", id, strings.Join(l.copies[id], "; "))
+		}
+	}
+	return b.String()
 }
 
 // waitAll waits until every id in ids was handled, then reports missing ids

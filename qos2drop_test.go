@@ -54,7 +54,7 @@ func TestQoS2WhileConnectionsDrop(t *testing.T) {
 					t.Fatal("no connection was dropped: the test proves nothing")
 				}
 				if tc.exactly && dups > 0 {
-					t.Fatalf("%d duplicates at QoS 2 with persistent sessions, want 0", dups)
+					t.Fatalf("%d duplicates at QoS 2 with persistent sessions, want 0:%s", dups, l.duplicated(5))
 				}
 			})
 		})
