@@ -48,6 +48,12 @@ type serverConn struct {
 	// Set once mochi established the client's session on this connection
 	// (see lateMessages).
 	established atomic.Bool
+	// What the connection that took this one's session over copied of it,
+	// stored before that one is established (see lateMessages).
+	copied atomic.Pointer[sessionCopy]
+	// The connection this one takes the session from, from awaitTakenOver
+	// until recordCopy; used only by the goroutine mochi serves it on.
+	takesFrom *serverConn
 	// The client id whose session this connection takes over, while it
 	// holds establishLocks for it (guarded by establishLocks.mu).
 	establishing string

@@ -27,13 +27,15 @@ func (h *hook) OnConnect(cl *mqtt.Client, pk packets.Packet) error {
 // OnSessionEstablished turns the quota off again, because inheriting a
 // session's in-flight messages set it to the client's Receive Maximum, and
 // sends any message mochi parked for lack of quota in that moment: parked
-// messages would otherwise wait for the client's next connection. Then it
+// messages would otherwise wait for the client's next connection. It first
+// records what it copied of the session it took over (recordCopy). Then it
 // delivers the messages that reached the connection it took over late (see
 // lateMessages), or drops them when the client started clean.
 func (h *hook) OnSessionEstablished(cl *mqtt.Client, pk packets.Packet) {
 	cl.State.Inflight.ResetSendQuota(0)
 	c := connOf(cl)
 	if c != nil {
+		recordCopy(c, cl)
 		c.resumeOrder(cl) // the session's resends, in their original order
 	}
 	for _, pk := range cl.State.Inflight.GetAll(true) {

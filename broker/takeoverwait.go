@@ -53,6 +53,9 @@ func (h *hook) awaitTakenOver(cl *mqtt.Client) {
 	if oc == nil {
 		return
 	}
+	if c := connOf(cl); c != nil {
+		c.takesFrom = oc // told what it copies once it has (recordCopy)
+	}
 	oc.takenOver.Store(true) // mochi closes it next, in inheritClientSession
 	oc.wakeWriters()         // nobody waits for a client that is gone (see awaitRoom)
 	if sub := oc.pacedBy.Load(); sub != nil {
