@@ -59,7 +59,7 @@ func runMember(ctx context.Context, args []string) error {
 		return fmt.Errorf("member: %w", err)
 	}
 	defer out.Close()
-	log := slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelWarn})).With("member", f.id)
+	log := slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelInfo})).With("member", f.id)
 
 	h := mqttkit.Chain(handler(out, f.work),
 		middleware.Dedupe(middleware.NewMemoryStore(1_000_000, time.Hour),

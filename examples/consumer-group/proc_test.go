@@ -74,7 +74,18 @@ func (p *proc) waitSubscribed(t *testing.T) {
 	case <-p.exited:
 		t.Fatalf("%s exited before subscribing: %v", p.name, p.err)
 	case <-time.After(30 * time.Second):
-		t.Fatalf("%s did not subscribe within 30s", p.name)
+		p.dump()
+		t.Fatalf("%s did not subscribe within 30s (its goroutines are in the log above)", p.name)
+	}
+}
+
+// dump makes the process print its goroutines (SIGQUIT: Go's runtime
+// writes them to standard error, which is in the test log) and exit.
+func (p *proc) dump() {
+	_ = p.cmd.Process.Signal(syscall.SIGQUIT)
+	select {
+	case <-p.exited:
+	case <-time.After(5 * time.Second):
 	}
 }
 
