@@ -1,6 +1,7 @@
 package broker_test
 
 import (
+	"fmt"
 	"testing"
 	"time"
 
@@ -37,4 +38,45 @@ func TestLateReportOfCopiedMessage(t *testing.T) {
 	}
 	report()
 	sub2.expectSilence(500*time.Millisecond, "the message went with the session and was acknowledged")
+}
+
+// mochi queues a message routed to a connection for that connection's
+// writer goroutine, and a connection resuming a session also resends it
+// (DUP). When the writer runs late, after the client has acknowledged the
+// resend, the queued copy is not sent: under the packet id the exchange
+// freed it is a new message to the client, which handled it twice.
+func TestLateWriteOfAcknowledgedMessage(t *testing.T) {
+	for _, qos := range []byte{1, 2} {
+		t.Run(fmt.Sprintf("qos%d", qos), func(t *testing.T) {
+			b, addr := start(t, nil)
+			sub := dialRaw(t, addr, "stale-sub", 0, true)
+			sub.subscribe("stale/t", qos)
+			pub := dialRaw(t, addr, "stale-pub", 0, false)
+			pub.send(&packet.Publish{Topic: "stale/t", QoS: packet.QoS(qos), PacketID: 1, Payload: []byte("once")})
+			m := sub.nextPublish(5 * time.Second)
+			write, ok := b.Server().DelayedWrite("stale-sub", m.PacketID)
+			if !ok {
+				t.Fatalf("message %d is not in the subscriber's session", m.PacketID)
+			}
+			if qos == 1 {
+				sub.send(&packet.Puback{PacketID: m.PacketID})
+			} else {
+				sub.send(&packet.Pubrec{PacketID: m.PacketID})
+				if rel, ok := sub.read(5 * time.Second).(*packet.Pubrel); !ok || rel.PacketID != m.PacketID {
+					t.Fatalf("got %v, want PUBREL %d", rel, m.PacketID)
+				}
+				sub.send(&packet.Pubcomp{PacketID: m.PacketID})
+			}
+			sub.send(&packet.Pingreq{}) // answered after the acknowledgement was processed
+			if _, ok := sub.read(5 * time.Second).(*packet.Pingresp); !ok {
+				t.Fatal("no PINGRESP")
+			}
+			_ = write() // refused: that is the point
+			sub.expectSilence(500*time.Millisecond, "the client acknowledged the message")
+			pub.send(&packet.Publish{Topic: "stale/t", QoS: packet.QoS(qos), PacketID: 2, Payload: []byte("next")})
+			if next := sub.nextPublish(5 * time.Second); string(next.Payload) != "next" {
+				t.Fatalf("got %q, want the next message", next.Payload)
+			}
+		})
+	}
 }
