@@ -25,6 +25,7 @@ type sendWindow struct {
 	max      int                 // client's Receive Maximum; 0: no limit
 	inflight map[uint16]struct{} // ids of unacknowledged QoS 1/2 exchanges
 	queued   [][]byte            // whole PUBLISH packets waiting for a slot
+	waiting  map[uint16]struct{} // ids of the queued packets
 }
 
 // limit starts enforcing the Receive Maximum rm from a CONNECT (0: absent).
@@ -34,6 +35,7 @@ func (w *sendWindow) limit(rm uint16) {
 	}
 	w.max = int(rm)
 	w.inflight = make(map[uint16]struct{}, min(int(rm), 64))
+	w.waiting = make(map[uint16]struct{})
 }
 
 // admit splits b, one or more whole packets, into the bytes to write now
@@ -51,8 +53,17 @@ func (w *sendWindow) admit(out, b []byte) []byte {
 		b = b[n:]
 		switch kind {
 		case outPublish:
+			if _, ok := w.waiting[id]; ok {
+				// A second copy of a queued message (mochi resends a
+				// resumed session's messages, and sends those routed to the
+				// connection meanwhile too): queued, it would leave once
+				// the first copy's exchange was over, and be a new message
+				// to the client.
+				continue
+			}
 			if _, ok := w.inflight[id]; !ok && (len(w.queued) > 0 || len(w.inflight) >= w.max) {
 				w.queued = append(w.queued, append([]byte(nil), pk...))
+				w.waiting[id] = struct{}{}
 				continue
 			}
 			w.inflight[id] = struct{}{}
@@ -78,6 +89,7 @@ func (w *sendWindow) release(out []byte, id uint16) []byte {
 		w.queued[0] = nil
 		w.queued = w.queued[1:]
 		_, qid, _ := outgoing(pk)
+		delete(w.waiting, qid)
 		w.inflight[qid] = struct{}{}
 		out = append(out, pk...)
 	}

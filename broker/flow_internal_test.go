@@ -96,3 +96,41 @@ func TestSendWindowInvariants(t *testing.T) {
 		}
 	}
 }
+
+// A second copy of a PUBLISH waiting for a slot (a resumed session's
+// resend of a message also queued as a first send) is not queued again:
+// it would leave after the first copy's exchange was over, and the client
+// would take it for a new message.
+func TestSendWindowDropsSecondQueuedCopy(t *testing.T) {
+	var w sendWindow
+	w.limit(1)
+	enc := func(id uint16, dup bool) []byte {
+		b, _ := (&packet.Publish{Topic: "t", QoS: 2, PacketID: id, Dup: dup, Payload: []byte("m")}).Append(nil, packet.V5)
+		return b
+	}
+	publishes := func(out []byte) (ids []uint16) {
+		for len(out) > 0 {
+			n, id, kind := outgoing(out)
+			if kind == outPublish {
+				ids = append(ids, id)
+			}
+			out = out[n:]
+		}
+		return ids
+	}
+	if got := publishes(w.admit(nil, enc(1, false))); len(got) != 1 {
+		t.Fatalf("first PUBLISH: wrote %v, want [1]", got)
+	}
+	if got := publishes(w.admit(nil, append(enc(2, true), enc(2, false)...))); len(got) != 0 {
+		t.Fatalf("window full: wrote %v, want nothing", got)
+	}
+	if got := publishes(w.release(nil, 1)); len(got) != 1 || got[0] != 2 {
+		t.Fatalf("after PUBACK 1: wrote %v, want [2] once", got)
+	}
+	if got := publishes(w.release(nil, 2)); len(got) != 0 {
+		t.Fatalf("after the exchange of 2 ended: wrote %v, want nothing", got)
+	}
+	if got := publishes(w.admit(nil, enc(2, false))); len(got) != 1 {
+		t.Fatalf("a later message under id 2: wrote %v, want it sent", got)
+	}
+}
