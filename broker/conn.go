@@ -54,6 +54,10 @@ type serverConn struct {
 	// The connection this one takes the session from, from awaitTakenOver
 	// until recordCopy; used only by the goroutine mochi serves it on.
 	takesFrom *serverConn
+	// The packet ids of the PUBLISH packets the session's resend sent with
+	// DUP, stored once it is done; nil when nothing was resent (see
+	// staleCopy).
+	resentIDs atomic.Pointer[map[uint16]struct{}]
 	// The client id whose session this connection takes over, while it
 	// holds establishLocks for it (guarded by establishLocks.mu).
 	establishing string

@@ -41,10 +41,11 @@ func TestLateReportOfCopiedMessage(t *testing.T) {
 }
 
 // mochi queues a message routed to a connection for that connection's
-// writer goroutine, and a connection resuming a session also resends it
-// (DUP). When the writer runs late, after the client has acknowledged the
-// resend, the queued copy is not sent: under the packet id the exchange
-// freed it is a new message to the client, which handled it twice.
+// writer goroutine, and a connection resuming a session resends it too
+// (DUP) when it was routed there before the resend. When the writer runs
+// late, after the client has acknowledged the resend, the queued copy is
+// not sent: under the packet id the exchange freed it is a new message to
+// the client, which handled it twice.
 func TestLateWriteOfAcknowledgedMessage(t *testing.T) {
 	for _, qos := range []byte{1, 2} {
 		t.Run(fmt.Sprintf("qos%d", qos), func(t *testing.T) {
@@ -53,29 +54,35 @@ func TestLateWriteOfAcknowledgedMessage(t *testing.T) {
 			sub.subscribe("stale/t", qos)
 			pub := dialRaw(t, addr, "stale-pub", 0, false)
 			pub.send(&packet.Publish{Topic: "stale/t", QoS: packet.QoS(qos), PacketID: 1, Payload: []byte("once")})
-			m := sub.nextPublish(5 * time.Second)
+			sub.nextPublish(5 * time.Second)               // not acknowledged
+			sub2 := dialRaw(t, addr, "stale-sub", 0, true) // resumes the session
+			m := sub2.nextPublish(5 * time.Second)
+			if !m.Dup || string(m.Payload) != "once" {
+				t.Fatalf("resumed session sent %+v, want the message again with DUP", m)
+			}
+			// The copy mochi's writer would write: the session's, without DUP.
 			write, ok := b.Server().DelayedWrite("stale-sub", m.PacketID)
 			if !ok {
 				t.Fatalf("message %d is not in the subscriber's session", m.PacketID)
 			}
 			if qos == 1 {
-				sub.send(&packet.Puback{PacketID: m.PacketID})
+				sub2.send(&packet.Puback{PacketID: m.PacketID})
 			} else {
-				sub.send(&packet.Pubrec{PacketID: m.PacketID})
-				if rel, ok := sub.read(5 * time.Second).(*packet.Pubrel); !ok || rel.PacketID != m.PacketID {
+				sub2.send(&packet.Pubrec{PacketID: m.PacketID})
+				if rel, ok := sub2.read(5 * time.Second).(*packet.Pubrel); !ok || rel.PacketID != m.PacketID {
 					t.Fatalf("got %v, want PUBREL %d", rel, m.PacketID)
 				}
-				sub.send(&packet.Pubcomp{PacketID: m.PacketID})
+				sub2.send(&packet.Pubcomp{PacketID: m.PacketID})
 			}
-			sub.send(&packet.Pingreq{}) // answered after the acknowledgement was processed
-			if _, ok := sub.read(5 * time.Second).(*packet.Pingresp); !ok {
+			sub2.send(&packet.Pingreq{}) // answered after the acknowledgement was processed
+			if _, ok := sub2.read(5 * time.Second).(*packet.Pingresp); !ok {
 				t.Fatal("no PINGRESP")
 			}
 			_ = write() // refused: that is the point
-			sub.expectSilence(500*time.Millisecond, "the client acknowledged the message")
+			sub2.expectSilence(500*time.Millisecond, "the client acknowledged the message")
 			pub.send(&packet.Publish{Topic: "stale/t", QoS: packet.QoS(qos), PacketID: 2, Payload: []byte("next")})
-			if next := sub.nextPublish(5 * time.Second); string(next.Payload) != "next" {
-				t.Fatalf("got %q, want the next message", next.Payload)
+			if next := sub2.nextPublish(5 * time.Second); string(next.Payload) != "next" || next.Dup {
+				t.Fatalf("got %+v, want the next message", next)
 			}
 		})
 	}

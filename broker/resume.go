@@ -83,15 +83,29 @@ func (c *serverConn) resumeOrder(cl *mqtt.Client) {
 		return int(a.id) - int(b.id)
 	})
 	var all []byte
+	resent := map[uint16]struct{}{}
 	for _, e := range entries {
 		all = append(all, e.pk...)
+		noteResent(resent, e.pk)
 	}
 	c.wmu.Lock()
 	defer c.wmu.Unlock()
-	c.resending = false
 	for _, pk := range c.resent { // written while sorting: after everything above
 		all = append(all, pk...)
+		noteResent(resent, pk)
 	}
+	if len(resent) > 0 {
+		c.resentIDs.Store(&resent) // before the first write that is not collected (see staleCopy)
+	}
+	c.resending = false
 	c.resent = nil
 	c.send(all)
+}
+
+// noteResent adds the packet id of pk to ids if pk is a resent (DUP) QoS
+// 1/2 PUBLISH.
+func noteResent(ids map[uint16]struct{}, pk []byte) {
+	if _, id, kind := outgoing(pk); kind == outPublish && pk[0]&0x08 != 0 {
+		ids[id] = struct{}{}
+	}
 }
