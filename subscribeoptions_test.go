@@ -35,10 +35,15 @@ func TestSubscribeOptions(t *testing.T) {
 		t.Run("RetainAsPublished", func(t *testing.T) {
 			ctx := testCtx(t, 20*time.Second)
 			kept, cleared := newCollector(1), newCollector(1)
-			if _, err := dial(t, srv).Subscribe(ctx, "rap/t", kept, mqttkit.RetainAsPublished()); err != nil {
+			// DoNotSendRetained: the server looks retained messages up for
+			// a new subscription after its SUBACK, so on a loaded machine
+			// it found the live publish below already retained, and sent
+			// it with Retain set, as a retained message on subscribe.
+			noRetained := mqttkit.RetainHandling(mqttkit.DoNotSendRetained)
+			if _, err := dial(t, srv).Subscribe(ctx, "rap/t", kept, mqttkit.RetainAsPublished(), noRetained); err != nil {
 				t.Fatal(err)
 			}
-			if _, err := dial(t, srv).Subscribe(ctx, "rap/t", cleared); err != nil {
+			if _, err := dial(t, srv).Subscribe(ctx, "rap/t", cleared, noRetained); err != nil {
 				t.Fatal(err)
 			}
 			if err := dial(t, srv).Publish(ctx, "rap/t", []byte("live"), mqttkit.QoS1, mqttkit.Retain()); err != nil {
