@@ -55,6 +55,7 @@ type conn struct {
 	lastRead    atomic.Int64 // unix nanoseconds
 	warnedAck   bool         // tolerateAck logged already (reader goroutine only)
 	warnedReuse bool         // onPublish logged a reused QoS 2 packet id already (reader goroutine only)
+	warnedStray bool         // strayAck logged already (reader goroutine only)
 
 	once sync.Once
 	err  error         // why the connection ended

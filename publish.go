@@ -503,7 +503,7 @@ func (c *Client) onPuback(cn *conn, p *packet.Puback) {
 	defer c.mu.Unlock()
 	o := c.inflight[p.PacketID]
 	if o == nil || o.pub.QoS != QoS1 {
-		c.log.Warn("mqttkit: PUBACK for a packet id not in flight at QoS 1", "packet_id", p.PacketID)
+		cn.strayAck("PUBACK", p.PacketID)
 		return
 	}
 	c.releaseLocked(o)
@@ -533,13 +533,26 @@ func (c *Client) onPubrec(cn *conn, p *packet.Pubrec) {
 	_ = c.sendLocked(cn, o, true)
 }
 
+// strayAck logs an acknowledgement for a packet id that awaits none: a
+// Warn once per connection, then Debug. After a reconnect that is mostly an
+// acknowledgement answered twice (the embedded broker resends a PUBCOMP it
+// had stored when the session was copied, and answers the client's PUBREL
+// again): harmless, but a Warn each time flooded the log.
+func (cn *conn) strayAck(kind string, id uint16) {
+	level := slog.LevelDebug
+	if !cn.warnedStray {
+		cn.warnedStray, level = true, slog.LevelWarn
+	}
+	cn.c.log.Log(context.Background(), level, "mqttkit: "+kind+" for a packet id that awaits none; ignored (once per connection, then at Debug)", "packet_id", id)
+}
+
 // onPubcomp completes a QoS 2 publish.
 func (c *Client) onPubcomp(cn *conn, p *packet.Pubcomp) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	o := c.inflight[p.PacketID]
 	if o == nil || !o.released {
-		c.log.Warn("mqttkit: PUBCOMP for a packet id not awaiting it", "packet_id", p.PacketID)
+		cn.strayAck("PUBCOMP", p.PacketID)
 		return
 	}
 	c.releaseLocked(o)

@@ -188,3 +188,16 @@ func (r *logRecorder) find(s string) string {
 	}
 	return ""
 }
+
+// count returns how many lines contain s.
+func (r *logRecorder) count(s string) int {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	n := 0
+	for _, l := range r.lines {
+		if strings.Contains(l, s) {
+			n++
+		}
+	}
+	return n
+}

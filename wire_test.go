@@ -317,3 +317,25 @@ func TestOutboundTopicAliasDefaultOff(t *testing.T) {
 		})
 	}
 }
+
+// An acknowledgement for a packet id that awaits none is ignored and logged
+// at Warn once per connection, not once per packet: after a reconnect the
+// embedded broker answers some PUBRELs twice, and a run of
+// TestQoS2WhileConnectionsDrop logged 723 such Warns.
+func TestStrayAcksWarnOnce(t *testing.T) {
+	r := newRecorder(t, acceptAll)
+	logs := &logRecorder{t: t}
+	c := dialURL(t, r.url, mqttkit.WithLogger(logs.logger()))
+	r.nextConnect(t)
+	nc := <-r.conns
+	for id := uint16(20); id < 25; id++ {
+		sendTo(t, nc, &packet.Puback{PacketID: id}, &packet.Pubcomp{PacketID: id})
+	}
+	// Its PUBACK comes after the stray ones, so they were read when it returns.
+	if err := c.Publish(testCtx(t, 10*time.Second), "stray/t", []byte("x"), mqttkit.QoS1); err != nil {
+		t.Fatal(err)
+	}
+	if n := logs.count("packet_id=2"); n != 1 { // ids 20 to 24
+		t.Fatalf("10 stray acknowledgements logged %d warnings, want 1", n)
+	}
+}
