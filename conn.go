@@ -116,17 +116,16 @@ func newConn(c *Client, nc net.Conn, br *bufio.Reader, u *url.URL, ack *packet.C
 
 // serve runs the connection's goroutines and returns why it ended.
 func (cn *conn) serve() error {
-	var wg sync.WaitGroup
 	wrote := make(chan struct{})
-	wg.Add(1)
 	go func() {
 		defer close(wrote)
 		if err := cn.w.Run(); err != nil {
 			cn.fail(fmt.Errorf("mqttkit: writing to %s: %w", cn.server.Redacted(), err))
 		}
 	}()
+	read := make(chan struct{})
 	go func() {
-		defer wg.Done()
+		defer close(read)
 		cn.fail(cn.read())
 	}()
 	if cn.keepAlive > 0 {
@@ -137,17 +136,28 @@ func (cn *conn) serve() error {
 	}
 	<-cn.done
 	// Let the writer flush what is queued (a final DISCONNECT), then cut the
-	// socket so that the reader returns.
+	// socket so that the reader returns. After Close's DISCONNECT, first let
+	// the server close the connection, within the same second: it has then
+	// read and processed everything before DISCONNECT, the last
+	// acknowledgements included, so a connection that resumes the session
+	// next does not get those messages again (the server may take the
+	// session over before it reads what the old connection still holds).
 	cn.w.Close()
 	t := time.NewTimer(time.Second)
 	select {
 	case <-wrote:
+		if errors.Is(cn.err, ErrClosed) {
+			select {
+			case <-read:
+			case <-t.C:
+			}
+		}
 	case <-t.C:
 	}
 	t.Stop()
 	_ = cn.nc.Close()
 	<-wrote
-	wg.Wait()
+	<-read
 	return cn.err
 }
 

@@ -102,9 +102,9 @@ func (cn *conn) onPublish(p *packet.Publish) error {
 		return cn.protocolError(packet.ProtocolError, "PUBLISH without topic name or topic alias")
 	}
 	c.mu.Lock()
-	draining := c.draining
+	stopping := c.draining || c.closed // Close waits for the server to close (conn.serve)
 	c.mu.Unlock()
-	if draining {
+	if stopping {
 		return nil // not handled, not acknowledged: the server keeps it
 	}
 	var a *arrival

@@ -104,6 +104,9 @@ func (r *recorder) serve(nc net.Conn, n int, connack func(int, *packet.Connect) 
 		case r.got <- p:
 		default:
 		}
+		if _, ok := p.(*packet.Disconnect); ok {
+			return // closed, as a server does: the client's Close waits for it
+		}
 		if answer != nil {
 			if a := answer(p); a != nil {
 				send(a)
