@@ -236,10 +236,13 @@ func (c *Client) waitUp(ctx context.Context) (*conn, error) {
 
 // Close disconnects at once: a normal DISCONNECT (the will is not sent), the
 // handlers' context is cancelled and Close waits for them to return, and
-// publishes that were not acknowledged fail with ErrClosed. With a
-// persistent session the server keeps what was in flight for the next
-// client with the same id. Use Drain to finish work first. Close is
-// idempotent.
+// publishes that were not acknowledged fail with ErrClosed. Close returns
+// once the server has closed the connection (at most a second after the
+// DISCONNECT), so the acknowledgements sent before it have been processed
+// when a next client resumes the session; messages arriving meanwhile are
+// not handled. With a persistent session the server keeps what was in
+// flight for the next client with the same id. Use Drain to finish work
+// first. Close is idempotent.
 func (c *Client) Close() error {
 	c.mu.Lock()
 	if c.closed {
