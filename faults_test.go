@@ -20,13 +20,12 @@ import (
 // packet id, DUP set).
 type ledger struct {
 	mu     sync.Mutex
-	seen   map[int]int
 	copies map[int][]string // how each handled copy arrived, by id
 	got    chan struct{}    // signalled on every new id
 }
 
 func newLedger() *ledger {
-	return &ledger{seen: make(map[int]int), copies: make(map[int][]string), got: make(chan struct{}, 1)}
+	return &ledger{copies: make(map[int][]string), got: make(chan struct{}, 1)}
 }
 
 func (l *ledger) HandleMessage(_ context.Context, m *mqttkit.Message) error {
@@ -35,7 +34,6 @@ func (l *ledger) HandleMessage(_ context.Context, m *mqttkit.Message) error {
 		return err
 	}
 	l.mu.Lock()
-	l.seen[id]++
 	l.copies[id] = append(l.copies[id], fmt.Sprintf("packet id %d, DUP %t, at %s", m.PacketID, m.Dup, time.Now().Format("15:04:05.000000")))
 	l.mu.Unlock()
 	select {
@@ -50,10 +48,10 @@ func (l *ledger) duplicated(max int) string {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	var b strings.Builder
-	for id, n := range l.seen {
-		if n > 1 && max > 0 {
+	for id, copies := range l.copies {
+		if len(copies) > 1 && max > 0 {
 			max--
-			fmt.Fprintf(&b, "\n  message %d: %s", id, strings.Join(l.copies[id], "; "))
+			fmt.Fprintf(&b, "\n  message %d: %s", id, strings.Join(copies, "; "))
 		}
 	}
 	return b.String()
@@ -68,13 +66,13 @@ func (l *ledger) waitAll(t *testing.T, ids []int, d time.Duration) (missing []in
 		l.mu.Lock()
 		missing = missing[:0]
 		for _, id := range ids {
-			if l.seen[id] == 0 {
+			if len(l.copies[id]) == 0 {
 				missing = append(missing, id)
 			}
 		}
 		dups = 0
-		for _, n := range l.seen {
-			dups += n - 1
+		for _, copies := range l.copies {
+			dups += len(copies) - 1
 		}
 		l.mu.Unlock()
 		if len(missing) == 0 {
